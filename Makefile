@@ -1,0 +1,50 @@
+# ML Stack. `make demo` runs the whole thing offline; `make test` runs every test tier.
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+# Node 22 from node_modules first: jsii and the CDK CLI refuse (or warn on) the machine's older Node.
+export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
+STAGE ?= dev
+CDK   := cdk --context stage=$(STAGE)
+
+.PHONY: setup demo test test-fast lint synth deploy destroy bench clean
+
+setup: $(VENV)/.installed node_modules/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
+	test -d $(VENV) || python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip==25.3
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+demo: setup
+	@test -f mlstack/commands/demo.py || { echo 'make demo needs the embedded local AWS, which is not built yet (see README).'; exit 1; }
+	$(PY) -m mlstack.cli demo
+
+test: setup
+	$(PY) -m pytest
+
+lint: setup
+	ruff check .
+	ruff format --check .
+	mypy $(wildcard stacks lambda training mlstack) app.py
+
+synth: setup
+	$(CDK) synth --quiet
+
+deploy: setup
+	$(CDK) deploy --require-approval never
+
+destroy: setup
+	$(CDK) destroy --force
+
+bench: setup
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
