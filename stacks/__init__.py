@@ -1,0 +1,1 @@
+"""CDK code for ML Stack: the stack, its components and its configuration."""

@@ -1,0 +1,1 @@
+"""Constructs that the stack wires together, one concern each."""
