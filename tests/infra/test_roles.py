@@ -1,0 +1,96 @@
+"""The SageMaker execution role: trusted by SageMaker only, scoped to this stack, nothing wide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_cdk.assertions import Template
+
+from tests.infra.conftest import as_list, resources, statements
+
+
+def _execution_role(template: Template) -> tuple[str, dict[str, Any]]:
+    (item,) = [
+        (logical_id, role)
+        for logical_id, role in resources(template, "AWS::IAM::Role").items()
+        if "ExecutionRole" in logical_id
+    ]
+    return item
+
+
+def _role_statements(template: Template, role_id: str) -> list[dict[str, Any]]:
+    found = []
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return found
+
+
+def test_only_sagemaker_in_this_account_can_assume_it(dev: Template) -> None:
+    _, role = _execution_role(dev)
+    (statement,) = role["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "sagemaker.amazonaws.com"}
+    assert statement["Action"] == "sts:AssumeRole"
+    assert statement["Condition"] == {"StringEquals": {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}}
+
+
+def test_no_managed_policies_anywhere(dev: Template) -> None:
+    for role in resources(dev, "AWS::IAM::Role").values():
+        assert "ManagedPolicyArns" not in role["Properties"]
+
+
+def test_no_s3_or_kms_action_on_a_wildcard_resource(dev: Template) -> None:
+    for statement in statements(dev):
+        actions = as_list(statement["Action"])
+        if any(action.startswith(("s3:", "kms:")) for action in actions):
+            assert "*" not in as_list(statement["Resource"]), statement
+
+
+def test_no_service_wide_action(dev: Template) -> None:
+    for statement in statements(dev):
+        for action in as_list(statement["Action"]):
+            assert not action.endswith(":*") and action != "*", statement
+
+
+def test_the_only_wildcard_resources_are_apis_without_resource_arns(dev: Template) -> None:
+    role_id, _ = _execution_role(dev)
+    wide = [s for s in _role_statements(dev, role_id) if "*" in as_list(s["Resource"])]
+    assert sorted(s["Sid"] for s in wide) == ["ImageRegistryLogin", "JobMetrics"]
+    metrics = next(s for s in wide if s["Sid"] == "JobMetrics")
+    assert metrics["Condition"] == {
+        "StringLike": {"cloudwatch:namespace": ["/aws/sagemaker/*", "aws/sagemaker/*"]}
+    }
+
+
+def test_pass_role_is_only_for_itself_and_only_to_sagemaker(dev: Template) -> None:
+    role_id, _ = _execution_role(dev)
+    passes = [s for s in statements(dev) if "iam:PassRole" in as_list(s["Action"])]
+    assert passes
+    for statement in passes:
+        assert statement["Resource"] == {"Fn::GetAtt": [role_id, "Arn"]}
+        assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
+
+
+def test_sagemaker_actions_are_limited_to_the_name_prefix(dev: Template) -> None:
+    role_id, _ = _execution_role(dev)
+    for statement in _role_statements(dev, role_id):
+        if any(action.startswith("sagemaker:") for action in as_list(statement["Action"])):
+            for resource in as_list(statement["Resource"]):
+                rendered = str(resource)
+                assert "/mlsdev-*" in rendered, resource
+
+
+def test_the_role_reads_data_and_writes_artifacts(dev: Template) -> None:
+    role_id, _ = _execution_role(dev)
+    buckets = resources(dev, "AWS::S3::Bucket")
+    data_id = next(b for b in buckets if "DataBucket" in b)
+    artifacts_id = next(b for b in buckets if "ArtifactsBucket" in b)
+    by_bucket: dict[str, set[str]] = {data_id: set(), artifacts_id: set()}
+    for statement in _role_statements(dev, role_id):
+        for resource in as_list(statement["Resource"]):
+            for bucket_id in by_bucket:
+                if bucket_id in str(resource):
+                    by_bucket[bucket_id].update(as_list(statement["Action"]))
+    assert "s3:GetObject*" in by_bucket[data_id]
+    assert not any(action.startswith(("s3:Put", "s3:Delete")) for action in by_bucket[data_id])
+    assert {"s3:GetObject*", "s3:PutObject", "s3:DeleteObject*"} <= by_bucket[artifacts_id]
