@@ -1,0 +1,1 @@
+"""ML Stack: the user-facing tools (the `mlstack` command line and the embedded local AWS)."""

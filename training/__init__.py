@@ -1,0 +1,1 @@
+"""Datasets, data preparation, the XGBoost training script and its inference contract."""

@@ -1,0 +1,99 @@
+"""Offline datasets: the synthetic bank set, scikit-learn's bundled sets and any local CSV."""
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn import datasets as sk_datasets
+
+from training import bank
+from training.csvio import sniff_file_delimiter
+from training.errors import DatasetError
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A raw table with the column to predict by default and, when known, its problem type."""
+
+    name: str
+    source: str
+    frame: pd.DataFrame
+    target: str | None = None
+    problem_type: str | None = None
+
+
+def _bank(rows: int | None, seed: int) -> Dataset:
+    frame = bank.generate_bank(bank.DEFAULT_ROWS if rows is None else rows, seed)
+    return Dataset("bank", "synthetic:bank-additional", frame, bank.TARGET, "binary")
+
+
+def _breast_cancer(rows: int | None, seed: int) -> Dataset:
+    data = sk_datasets.load_breast_cancer(as_frame=True)
+    frame = data.frame.rename(columns={"target": "diagnosis"})
+    frame["diagnosis"] = np.asarray(data.target_names)[frame["diagnosis"].to_numpy()]
+    return Dataset(
+        "breast_cancer", "sklearn:load_breast_cancer", _sample(frame, rows, seed), "diagnosis", "binary"
+    )
+
+
+def _digits(rows: int | None, seed: int) -> Dataset:
+    frame = sk_datasets.load_digits(as_frame=True).frame.rename(columns={"target": "digit"})
+    return Dataset("digits", "sklearn:load_digits", _sample(frame, rows, seed), "digit", "multiclass")
+
+
+def _diabetes(rows: int | None, seed: int) -> Dataset:
+    frame = sk_datasets.load_diabetes(as_frame=True).frame.rename(columns={"target": "progression"})
+    return Dataset(
+        "diabetes", "sklearn:load_diabetes", _sample(frame, rows, seed), "progression", "regression"
+    )
+
+
+BUILTIN: dict[str, Callable[[int | None, int], Dataset]] = {
+    "bank": _bank,
+    "breast_cancer": _breast_cancer,
+    "digits": _digits,
+    "diabetes": _diabetes,
+}
+
+
+def _sample(frame: pd.DataFrame, rows: int | None, seed: int) -> pd.DataFrame:
+    """Keep a seeded random subset of `rows` rows, in their original order."""
+    if rows is None or rows >= len(frame):
+        return frame.reset_index(drop=True)
+    keep = np.sort(np.random.default_rng(seed).permutation(len(frame))[:rows])
+    return frame.iloc[keep].reset_index(drop=True)
+
+
+def dataset_name(path: Path) -> str:
+    """Turn a file name into a dataset name that is safe in an S3 key."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", path.stem).strip("-.") or "dataset"
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """Read a CSV with a header row, whatever its delimiter (the UCI bank files use ';')."""
+    if not path.is_file():
+        raise DatasetError(f"CSV file not found: {path}")
+    try:
+        return pd.read_csv(path, sep=sniff_file_delimiter(path), low_memory=False)
+    except pd.errors.EmptyDataError:
+        raise DatasetError(f"input is empty: {path} has no header and no rows") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"cannot read {path} as CSV: {exc}") from None
+
+
+def load_dataset(spec: str, *, rows: int | None = None, seed: int = 42) -> Dataset:
+    """Load a built-in dataset by name or a CSV by path; `rows` generates (bank) or samples (others)."""
+    if rows is not None and rows < 1:
+        raise DatasetError(f"rows must be at least 1, got {rows}")
+    if spec in BUILTIN:
+        return BUILTIN[spec](rows, seed)
+    path = Path(spec).expanduser()
+    if not path.exists() and path.suffix.lower() != ".csv":
+        raise DatasetError(
+            f"unknown dataset {spec!r}: use one of {', '.join(BUILTIN)} or the path of a CSV file"
+        )
+    frame = _sample(read_csv(path), rows, seed)
+    return Dataset(dataset_name(path), str(path.resolve()), frame)
