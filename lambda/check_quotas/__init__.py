@@ -1,0 +1,1 @@
+"""CheckQuotas: compare the Service Quotas a run needs with what the account has."""

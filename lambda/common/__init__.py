@@ -1,0 +1,1 @@
+"""Helpers shared by every handler of the pipeline (shipped inside each Lambda asset)."""

@@ -1,0 +1,147 @@
+"""PlanDeployment: one model and one production variant per successful candidate."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from common.errors import InvalidInput, NoFinalist
+from plan_deployment.handler import lambda_handler
+from plan_deployment.plan import with_inference_output
+from tests.handlers.conftest import ENV
+from tests.handlers.runs import NAMES, make_run
+
+TUNING_OK = {
+    "kind": "tuning",
+    "status": "Succeeded",
+    "job": NAMES.tuning_job,
+    "best_training_job": f"{NAMES.tuning_job}-007-abcd1234",
+    "objective": {"MetricName": "validation:auc", "Value": 0.91, "Type": "Maximize"},
+    "hyperparameters": {"eta": "0.1"},
+    "model_data": "s3://artifacts/jobs/x/tuning/best/output/model.tar.gz",
+    "image": "training-image-not-used-for-serving",
+}
+AUTOPILOT_OK: dict[str, Any] = {
+    "kind": "autopilot",
+    "status": "Succeeded",
+    "job": NAMES.automl_job,
+    "candidate": "WeightedEnsemble-L2",
+    "objective": {"MetricName": "AUC", "Value": 0.93},
+    "containers": [
+        {
+            "Image": "autogluon-image",
+            "ModelDataUrl": "s3://artifacts/jobs/x/autopilot/model.tar.gz",
+            "Environment": {
+                "SAGEMAKER_INFERENCE_OUTPUT": "predicted_label",
+                "SAGEMAKER_INFERENCE_SUPPORTED": "predicted_label,probability,probabilities,labels",
+                "MODEL_NAME": "WeightedEnsemble",
+            },
+        }
+    ],
+}
+TUNING_FAILED = {
+    "kind": "tuning",
+    "status": "Failed",
+    "error": "SageMaker.AmazonSageMakerException",
+    "cause": "quota",
+}
+AUTOPILOT_FAILED = {"kind": "autopilot", "status": "Failed", "error": "States.Timeout", "cause": "too slow"}
+
+
+def test_both_finalists_get_a_model_and_a_variant(context):
+    # Given both jobs succeeded on a binary problem
+    event = {"run": make_run("binary"), "candidates": [TUNING_OK, AUTOPILOT_OK]}
+    # When the deployment is planned
+    plan = lambda_handler(event, context)
+    # Then the tuning model serves with the stack's XGBoost image, Autopilot with its own containers
+    tuning_model, autopilot_model = plan["models"]
+    assert tuning_model == {
+        "ModelName": NAMES.tuning_model,
+        "Containers": [{"Image": ENV["XGBOOST_IMAGE"], "ModelDataUrl": TUNING_OK["model_data"]}],
+        "Tags": make_run()["tags"],
+    }
+    env = autopilot_model["Containers"][0]["Environment"]
+    assert env["SAGEMAKER_INFERENCE_OUTPUT"] == "predicted_label,probability"
+    assert env["MODEL_NAME"] == "WeightedEnsemble"  # existing keys are kept
+    assert AUTOPILOT_OK["containers"][0]["Environment"]["SAGEMAKER_INFERENCE_OUTPUT"] == "predicted_label"
+    assert plan["production_variants"] == [
+        {
+            "VariantName": "Tuning",
+            "ModelName": NAMES.tuning_model,
+            "InitialInstanceCount": 1,
+            "InstanceType": "ml.m5.large",
+            "InitialVariantWeight": 1.0,
+        },
+        {
+            "VariantName": "Autopilot",
+            "ModelName": NAMES.autopilot_model,
+            "InitialInstanceCount": 1,
+            "InstanceType": "ml.m5.large",
+            "InitialVariantWeight": 1.0,
+        },
+    ]
+    assert [(f["kind"], f["variant"], f["model_name"], f["job"]) for f in plan["finalists"]] == [
+        ("tuning", "Tuning", NAMES.tuning_model, NAMES.tuning_job),
+        ("autopilot", "Autopilot", NAMES.autopilot_model, NAMES.automl_job),
+    ]
+    assert plan["finalists"][1]["objective"] == {"MetricName": "AUC", "Value": 0.93}
+
+
+@pytest.mark.parametrize(
+    ("problem_type", "output"),
+    [("multiclass", "predicted_label,probabilities"), ("regression", "predicted_label")],
+)
+def test_inference_output_fits_the_problem_type(context, problem_type, output):
+    plan = lambda_handler({"run": make_run(problem_type), "candidates": [AUTOPILOT_OK]}, context)
+    assert plan["models"][0]["Containers"][0]["Environment"]["SAGEMAKER_INFERENCE_OUTPUT"] == output
+
+
+def test_one_failed_candidate_leaves_the_other_as_the_only_finalist(context):
+    plan = lambda_handler({"run": make_run(), "candidates": [TUNING_FAILED, AUTOPILOT_OK]}, context)
+    assert [v["VariantName"] for v in plan["production_variants"]] == ["Autopilot"]
+    assert [m["ModelName"] for m in plan["models"]] == [NAMES.autopilot_model]
+
+
+def test_both_failed_raises_no_finalist_with_both_causes(context):
+    with pytest.raises(NoFinalist) as raised:
+        lambda_handler({"run": make_run(), "candidates": [TUNING_FAILED, AUTOPILOT_FAILED]}, context)
+    message = str(raised.value)
+    assert "tuning failed: SageMaker.AmazonSageMakerException: quota" in message
+    assert "autopilot failed: States.Timeout: too slow" in message
+
+
+def test_a_success_without_a_model_is_invalid(context):
+    broken = {k: v for k, v in TUNING_OK.items() if k != "model_data"}
+    with pytest.raises(InvalidInput, match="lacks model_data"):
+        lambda_handler({"run": make_run(), "candidates": [broken]}, context)
+
+
+def test_pipeline_containers_chain_inputs_and_outputs_as_the_sdk_does():
+    # Given an inference pipeline: feature transform, algorithm, inverse label transform
+    containers = [
+        {"Image": "fe", "Environment": {"SAGEMAKER_INFERENCE_SUPPORTED": "predicted_label"}},
+        {"Image": "algo", "Environment": {"SAGEMAKER_INFERENCE_SUPPORTED": "predicted_label,probability"}},
+        {
+            "Image": "inverse",
+            "Environment": {"SAGEMAKER_INFERENCE_SUPPORTED": "predicted_label,probability,labels"},
+        },
+    ]
+    # When binary output is wanted
+    out = with_inference_output(containers, "predicted_label,probability")
+    # Then each container emits what it supports and reads what the previous one emits
+    assert out[0]["Environment"]["SAGEMAKER_INFERENCE_OUTPUT"] == "predicted_label"
+    assert "SAGEMAKER_INFERENCE_INPUT" not in out[0]["Environment"]
+    assert out[1]["Environment"]["SAGEMAKER_INFERENCE_INPUT"] == "predicted_label"
+    assert out[1]["Environment"]["SAGEMAKER_INFERENCE_OUTPUT"] == "predicted_label,probability"
+    assert out[2]["Environment"]["SAGEMAKER_INFERENCE_INPUT"] == "predicted_label,probability"
+    assert out[2]["Environment"]["SAGEMAKER_INFERENCE_OUTPUT"] == "predicted_label,probability"
+    assert "SAGEMAKER_INFERENCE_OUTPUT" not in containers[0]["Environment"]  # the input is not mutated
+
+
+def test_containers_without_a_declaration_get_the_output_on_the_last():
+    out = with_inference_output(
+        [{"Image": "a"}, {"Image": "b", "Environment": {"X": "1"}}], "predicted_label"
+    )
+    assert out[0]["Environment"] == {}
+    assert out[1]["Environment"] == {"X": "1", "SAGEMAKER_INFERENCE_OUTPUT": "predicted_label"}

@@ -1,0 +1,407 @@
+"""ValidateInput: the run object for good input, and a clear InvalidInput for every kind of bad input."""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+import pytest
+
+from common import clients
+from common.errors import ConfigurationError, InvalidInput
+from contracts.names import run_names
+from tests.handlers.conftest import (
+    ARTIFACTS_BUCKET,
+    DATA_BUCKET,
+    STAGE_DEFAULTS,
+    STATE_MACHINE,
+    manifest,
+    script_wire,
+    throttling,
+)
+from training import tuning_ranges
+from validate_input.handler import lambda_handler
+
+EXECUTION = "nightly-2026-11-22"
+RUN_KEYS = {
+    "run_id",
+    "execution_name",
+    "problem_type",
+    "target",
+    "classes",
+    "dataset",
+    "names",
+    "tuning",
+    "autopilot",
+    "endpoint",
+    "poll_seconds",
+    "limits",
+    "tags",
+    "report_prefix",
+}
+
+
+def event(given: Any, name: str = EXECUTION) -> dict[str, Any]:
+    return {
+        "input": given,
+        "execution": {
+            "name": name,
+            "id": STATE_MACHINE.replace(":stateMachine:", ":execution:") + f":{name}",
+            "state_machine": STATE_MACHINE,
+            "start_time": "2026-11-22T05:00:00.123Z",
+        },
+    }
+
+
+def test_good_input_gives_the_whole_run_object(put_dataset, context):
+    # Given a prepared binary dataset in the data bucket
+    uri = put_dataset()
+    # When the input names only the dataset
+    run = lambda_handler(event({"dataset": uri}), context)
+    # Then the run has exactly the contract's keys, filled from the manifest and the stage defaults
+    names = run_names("mlstest", STATE_MACHINE, EXECUTION)
+    assert set(run) == RUN_KEYS
+    assert run["run_id"] == names.run_id
+    assert run["names"] == names.as_dict()
+    assert (run["execution_name"], run["problem_type"], run["target"]) == (EXECUTION, "binary", "y")
+    assert run["classes"] == ["no", "yes"]
+    assert run["dataset"] == {
+        "uri": uri,
+        "train": uri + "train/",
+        "validation": uri + "validation/",
+        "test": uri + "test/",
+        "test_raw": uri + "test-raw/",
+        "autopilot": uri + "autopilot/",
+        "manifest": uri + "manifest.json",
+    }
+    tuning = run["tuning"]
+    assert tuning["config"] == {
+        "Strategy": "Bayesian",
+        "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:auc"},
+        "ResourceLimits": {"MaxNumberOfTrainingJobs": 8, "MaxParallelTrainingJobs": 2},
+        "ParameterRanges": tuning_ranges.parameter_ranges(tuning_ranges.DEFAULT_RANGES),
+        "TrainingJobEarlyStoppingType": "Auto",
+    }
+    assert tuning["static_hyperparameters"] == {
+        "objective": "binary:logistic",
+        "eval_metric": "auc",
+        "early_stopping_rounds": "10",
+    }
+    assert tuning["resource_config"] == {
+        "InstanceType": "ml.m5.xlarge",
+        "InstanceCount": 1,
+        "VolumeSizeInGB": 30,
+    }
+    assert tuning["stopping_condition"] == {"MaxRuntimeInSeconds": 3600}
+    assert tuning["use_spot"] is False
+    assert tuning["output_path"] == f"s3://{ARTIFACTS_BUCKET}/jobs/{names.run_id}/tuning/"
+    assert run["autopilot"] == {
+        "problem_type_config": {
+            "TabularJobConfig": {
+                "TargetAttributeName": "y",
+                "ProblemType": "BinaryClassification",
+                "CompletionCriteria": {"MaxCandidates": 4, "MaxAutoMLJobRuntimeInSeconds": 3600},
+                "Mode": "ENSEMBLING",
+            }
+        },
+        "objective": {"MetricName": "AUC"},
+        "output_path": f"s3://{ARTIFACTS_BUCKET}/jobs/{names.run_id}/autopilot/",
+    }
+    assert run["endpoint"] == {
+        "instance_type": "ml.m5.large",
+        "keep": False,
+        "expires": "2026-11-22T09:00:00Z",
+    }
+    assert run["poll_seconds"] == 60
+    assert run["limits"] == {"autopilot_max_polls": 75, "endpoint_max_polls": 30}
+    assert run["tags"] == [
+        {"Key": "mlstack:stack", "Value": "MlStack-test"},
+        {"Key": "mlstack:run", "Value": names.run_id},
+        {"Key": "mlstack:expires", "Value": "2026-11-22T09:00:00Z"},
+    ]
+    assert run["report_prefix"] == f"s3://{ARTIFACTS_BUCKET}/reports/{names.run_id}/"
+    assert len(json.dumps(run)) < 16_000  # far below Step Functions' 256 KB payload limit
+
+
+def test_overrides_reach_every_block(put_dataset, context):
+    # Given a multiclass dataset
+    uri = put_dataset(doc=manifest("multiclass"))
+    given = {
+        "dataset": uri,
+        "objective": "merror",
+        "tuning_strategy": "Hyperband",
+        "tuning_max_jobs": 20,
+        "tuning_max_parallel_jobs": 4,
+        "tuning_ranges": {"eta": {"min": 0.05, "max": 0.3}, "gamma": {"min": 0, "max": 5}},
+        "use_spot_training": True,
+        "training_max_runtime_s": 900,
+        "training_instance_type": "ml.c5.2xlarge",
+        "endpoint_instance_type": "ml.c5.large",
+        "autopilot_max_candidates": 10,
+        "autopilot_max_runtime_s": 1800,
+        "autopilot_mode": "HYPERPARAMETER_TUNING",
+        "poll_seconds": 7,
+        "keep_endpoint": True,
+        "endpoint_ttl_hours": 1.5,
+    }
+    # When every override is given
+    run = lambda_handler(event(given), context)
+    # Then each lands where the state machine reads it
+    tuning = run["tuning"]
+    config = tuning["config"]
+    assert config["Strategy"] == "Hyperband"
+    assert config["TrainingJobEarlyStoppingType"] == "Off"  # SageMaker requires it for Hyperband
+    assert config["HyperParameterTuningJobObjective"] == {
+        "Type": "Minimize",
+        "MetricName": "validation:merror",
+    }
+    assert config["ResourceLimits"] == {"MaxNumberOfTrainingJobs": 20, "MaxParallelTrainingJobs": 4}
+    continuous = {r["Name"]: r for r in config["ParameterRanges"]["ContinuousParameterRanges"]}
+    assert (continuous["eta"]["MinValue"], continuous["eta"]["MaxValue"]) == ("0.05", "0.3")
+    assert continuous["eta"]["ScalingType"] == "Logarithmic"  # the default's scaling is kept
+    assert (continuous["gamma"]["MinValue"], continuous["gamma"]["MaxValue"]) == ("0", "5")
+    assert continuous["alpha"] == next(r.to_api() for r in tuning_ranges.DEFAULT_RANGES if r.name == "alpha")
+    assert tuning["static_hyperparameters"]["objective"] == "multi:softprob"
+    assert tuning["static_hyperparameters"]["eval_metric"] == "merror"
+    assert tuning["static_hyperparameters"]["num_class"] == "3"
+    assert tuning["stopping_condition"] == {"MaxRuntimeInSeconds": 900, "MaxWaitTimeInSeconds": 1800}
+    assert tuning["use_spot"] is True
+    assert tuning["resource_config"]["InstanceType"] == "ml.c5.2xlarge"
+    tabular = run["autopilot"]["problem_type_config"]["TabularJobConfig"]
+    assert tabular["ProblemType"] == "MulticlassClassification"
+    assert tabular["Mode"] == "HYPERPARAMETER_TUNING"
+    assert tabular["CompletionCriteria"] == {"MaxCandidates": 10, "MaxAutoMLJobRuntimeInSeconds": 1800}
+    assert run["autopilot"]["objective"] == {"MetricName": "F1macro"}
+    assert run["endpoint"] == {
+        "instance_type": "ml.c5.large",
+        "keep": True,
+        "expires": "2026-11-22T06:30:00Z",
+    }
+    assert run["poll_seconds"] == 7
+    assert run["limits"] == {
+        "autopilot_max_polls": math.ceil(2700 / 7),
+        "endpoint_max_polls": math.ceil(1800 / 7),
+    }
+
+
+def test_regression_uses_rmse_and_no_classes(put_dataset, context):
+    uri = put_dataset(doc=manifest("regression"))
+    run = lambda_handler(event({"dataset": uri, "objective": "validation:mae"}), context)
+    assert run["classes"] == []
+    assert run["tuning"]["config"]["HyperParameterTuningJobObjective"] == {
+        "Type": "Minimize",
+        "MetricName": "validation:mae",
+    }
+    assert run["tuning"]["static_hyperparameters"]["objective"] == "reg:squarederror"
+    assert run["autopilot"]["objective"] == {"MetricName": "RMSE"}
+
+
+def test_grid_search_gets_categorical_ranges_within_the_budget(put_dataset, context):
+    uri = put_dataset()
+    run = lambda_handler(event({"dataset": uri, "tuning_strategy": "Grid", "tuning_max_jobs": 12}), context)
+    config, static = run["tuning"]["config"], run["tuning"]["static_hyperparameters"]
+    ranges = config["ParameterRanges"]
+    assert ranges["IntegerParameterRanges"] == [] and ranges["ContinuousParameterRanges"] == []
+    sizes = [len(r["Values"]) for r in ranges["CategoricalParameterRanges"]]
+    assert all(size >= 2 for size in sizes)
+    assert math.prod(sizes) == config["ResourceLimits"]["MaxNumberOfTrainingJobs"] <= 12
+    # Every default hyperparameter is either on the grid or fixed at a value inside its range
+    on_grid = {r["Name"] for r in ranges["CategoricalParameterRanges"]}
+    fixed = {r.name for r in tuning_ranges.DEFAULT_RANGES} - on_grid
+    for item in tuning_ranges.DEFAULT_RANGES:
+        if item.name in fixed:
+            assert item.min_value <= float(static[item.name]) <= item.max_value
+    assert "eta" in on_grid
+
+
+def test_a_smaller_job_budget_narrows_the_default_parallelism(put_dataset, context):
+    run = lambda_handler(event({"dataset": put_dataset(), "tuning_max_jobs": 1}), context)
+    assert run["tuning"]["config"]["ResourceLimits"] == {
+        "MaxNumberOfTrainingJobs": 1,
+        "MaxParallelTrainingJobs": 1,
+    }
+
+
+def test_throttled_s3_listing_is_retried(put_dataset, context):
+    # Given S3 throttles the first channel listing
+    uri = put_dataset()
+    script = script_wire(clients.s3(), "ListObjectsV2", [throttling("xml")])
+    # When the input is validated
+    run = lambda_handler(event({"dataset": uri}), context)
+    # Then the client retried and validation went on
+    assert run["problem_type"] == "binary"
+    assert script.sent == 6  # 1 throttled + 5 channels listed
+
+
+BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
+    ("dataset missing", {}, "dataset: missing"),
+    ("unknown key", {"tuning_jobs": 3}, "unknown keys tuning_jobs; known keys: .*tuning_max_jobs"),
+    ("not an s3 uri", {"dataset": "https://example.com/datasets/bank/"}, "expected an s3:// URI"),
+    ("dataset not a string", {"dataset": 42}, "expected an s3:// URI"),
+    (
+        "outside the data bucket",
+        {"dataset": "s3://other-bucket/datasets/bank/"},
+        f"s3://other-bucket/datasets/bank/ is outside the data bucket '{DATA_BUCKET}'; "
+        "upload it with mlstack data prepare --upload",
+    ),
+    ("no trailing slash", {"dataset": f"s3://{DATA_BUCKET}/datasets/bank"}, "must be a prefix ending in '/'"),
+    ("bucket root", {"dataset": f"s3://{DATA_BUCKET}/"}, "is not a dataset prefix"),
+    (
+        "extra prefix level",
+        {"dataset": f"s3://{DATA_BUCKET}/datasets/bank/train/"},
+        "is not a dataset prefix",
+    ),
+    ("missing datasets/ prefix", {"dataset": f"s3://{DATA_BUCKET}/bank/"}, "is not a dataset prefix"),
+    (
+        "unknown objective",
+        {"objective": "validation:rmse"},
+        "objective: 'validation:rmse' does not fit a binary",
+    ),
+    ("jobs zero", {"tuning_max_jobs": 0}, "tuning_max_jobs: expected an integer from 1 to 750, got 0"),
+    ("jobs too many", {"tuning_max_jobs": 751}, "tuning_max_jobs: expected an integer from 1 to 750"),
+    ("jobs as text", {"tuning_max_jobs": "8"}, "tuning_max_jobs: expected an integer"),
+    ("jobs as bool", {"tuning_max_jobs": True}, "tuning_max_jobs: expected an integer"),
+    (
+        "parallel too many",
+        {"tuning_max_parallel_jobs": 101},
+        "tuning_max_parallel_jobs: expected an integer from 1 to 100",
+    ),
+    (
+        "parallel above jobs",
+        {"tuning_max_jobs": 2, "tuning_max_parallel_jobs": 3},
+        "tuning_max_parallel_jobs: 3 is more than tuning_max_jobs",
+    ),
+    (
+        "candidates zero",
+        {"autopilot_max_candidates": 0},
+        "autopilot_max_candidates: expected an integer from 1 to 750",
+    ),
+    ("candidates too many", {"autopilot_max_candidates": 751}, "autopilot_max_candidates"),
+    (
+        "training runtime short",
+        {"training_max_runtime_s": 59},
+        "training_max_runtime_s: expected an integer from 60",
+    ),
+    (
+        "autopilot runtime short",
+        {"autopilot_max_runtime_s": 30},
+        "autopilot_max_runtime_s: expected an integer from 60",
+    ),
+    ("poll zero", {"poll_seconds": 0}, "poll_seconds: expected an integer from 1 to 3600"),
+    ("poll too long", {"poll_seconds": 3601}, "poll_seconds"),
+    ("ttl zero", {"endpoint_ttl_hours": 0}, "endpoint_ttl_hours: expected a number of hours above 0"),
+    ("ttl text", {"endpoint_ttl_hours": "4"}, "endpoint_ttl_hours"),
+    (
+        "unknown strategy",
+        {"tuning_strategy": "Evolutionary"},
+        "tuning_strategy: expected one of Bayesian, Random",
+    ),
+    ("unknown mode", {"autopilot_mode": "FAST"}, "autopilot_mode: expected one of ENSEMBLING"),
+    (
+        "bad instance type",
+        {"training_instance_type": "m5.large"},
+        "training_instance_type: expected a SageMaker",
+    ),
+    ("spot as text", {"use_spot_training": "yes"}, "use_spot_training: expected true or false"),
+    ("keep as number", {"keep_endpoint": 1}, "keep_endpoint: expected true or false"),
+    ("ranges not an object", {"tuning_ranges": "fast"}, "tuning_ranges: expected an object"),
+    ("range min above max", {"tuning_ranges": {"eta": {"min": 0.4, "max": 0.2}}}, "must be below MaxValue"),
+    (
+        "range outside limits",
+        {"tuning_ranges": {"eta": {"min": 0.1, "max": 1.5}}},
+        "'eta': 1.5 is out of range",
+    ),
+    (
+        "unknown hyperparameter",
+        {"tuning_ranges": {"learning_rate": {"min": 0.1, "max": 0.2}}},
+        "not a tunable XGBoost",
+    ),
+    ("unknown range key", {"tuning_ranges": {"eta": {"low": 0.1}}}, "eta has unknown keys \\['low'\\]"),
+    ("new range half given", {"tuning_ranges": {"gamma": {"max": 3}}}, "give both min and max"),
+    ("range value text", {"tuning_ranges": {"eta": {"min": "0.1"}}}, "eta.min must be a number"),
+    ("integer range fractional", {"tuning_ranges": {"max_depth": {"min": 2.5}}}, "max_depth"),
+]
+
+
+@pytest.mark.parametrize(
+    ("given", "message"), [(g, m) for _, g, m in BAD_INPUTS], ids=[i for i, _, _ in BAD_INPUTS]
+)
+def test_bad_input_is_rejected_with_what_to_fix(put_dataset, context, given, message):
+    # Given a valid dataset, and an input with one thing wrong
+    given = {"dataset": put_dataset(), **given} if "dataset" not in given and given != {} else given
+    # When it is validated, Then InvalidInput (the Step Functions error name) says what to fix
+    with pytest.raises(InvalidInput, match=message) as raised:
+        lambda_handler(event(given), context)
+    assert type(raised.value).__name__ == "InvalidInput"
+
+
+BAD_DATASETS: list[tuple[str, dict[str, Any], str]] = [
+    (
+        "manifest missing",
+        {"skip": ("manifest.json",)},
+        "dataset: no manifest.json at s3://.*/datasets/bank/manifest.json",
+    ),
+    ("manifest not json", {"files": {"manifest.json": "{not json"}}, "manifest.json is not valid JSON"),
+    (
+        "unknown problem type",
+        {"doc": {**manifest(), "problem_type": "ranking"}},
+        "unknown problem_type 'ranking'",
+    ),
+    ("no target", {"doc": manifest(target="")}, "has no 'target' column name"),
+    ("wrong class count", {"doc": manifest(classes=["a", "b", "c"])}, "has 3 classes for a binary problem"),
+    (
+        "channel missing in manifest",
+        {"doc": manifest(channels={"train": "train/"})},
+        "lacks the channels validation",
+    ),
+    ("format version", {"doc": manifest(format_version=9)}, "format_version 9"),
+    (
+        "channel escapes the prefix",
+        {"doc": manifest(channels={**manifest()["channels"], "test": "../x/"})},
+        "relative",
+    ),
+    (
+        "empty channel",
+        {"files": {"test-raw/test.csv": ""}},
+        "channel 'test_raw' \\(s3://.*/test-raw/\\) is empty",
+    ),
+    ("missing channel", {"skip": ("autopilot/train.csv",)}, "channel 'autopilot'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("layout", "message"), [(layout, m) for _, layout, m in BAD_DATASETS], ids=[i for i, _, _ in BAD_DATASETS]
+)
+def test_incomplete_dataset_is_rejected(put_dataset, context, layout, message):
+    # Given a dataset prefix with something missing or wrong
+    uri = put_dataset(**layout)
+    # When it is validated, Then the error names the dataset problem
+    with pytest.raises(InvalidInput, match=message):
+        lambda_handler(event({"dataset": uri}), context)
+
+
+def test_names_too_long_are_rejected(put_dataset, context, monkeypatch):
+    # Given a name prefix that leaves no room within SageMaker's 32-character job names
+    monkeypatch.setenv("NAME_PREFIX", "a-very-long-stack-name-prefix")
+    from common.settings import settings
+
+    settings.cache_clear()
+    # When a run is validated, Then it fails before anything exists
+    with pytest.raises(InvalidInput, match="use a shorter NAME_PREFIX"):
+        lambda_handler(event({"dataset": put_dataset()}), context)
+
+
+def test_input_must_be_an_object(context, s3):
+    with pytest.raises(InvalidInput, match="input: expected a JSON object"):
+        lambda_handler(event(["s3://x/"]), context)
+
+
+def test_a_stage_default_missing_is_a_configuration_error(put_dataset, context, monkeypatch):
+    defaults = {k: v for k, v in STAGE_DEFAULTS.items() if k != "poll_seconds"}
+    monkeypatch.setenv("STAGE_DEFAULTS", json.dumps(defaults))
+    from common.settings import settings
+
+    settings.cache_clear()
+    with pytest.raises(ConfigurationError, match="STAGE_DEFAULTS lacks 'poll_seconds'"):
+        lambda_handler(event({"dataset": put_dataset()}), context)
