@@ -32,10 +32,11 @@ test: setup
 lint: setup
 	ruff check .
 	ruff format --check .
-	mypy $(wildcard stacks lambda training mlstack) app.py
+	mypy $(wildcard stacks lambda training mlstack contracts) app.py
 
 synth: setup
 	$(CDK) synth --quiet
+	cfn-lint
 
 deploy: setup
 	$(CDK) deploy --require-approval never

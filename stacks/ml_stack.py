@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack, Tags
+from aws_cdk import Aws, CfnMapping, CfnOutput, Stack, Tags
 from constructs import Construct
 
+from stacks.components.functions import PipelineFunctions
+from stacks.components.lifecycle import Lifecycle
+from stacks.components.notifications import Notifications
+from stacks.components.pipeline import Pipeline
 from stacks.components.roles import SageMakerRoles
 from stacks.components.storage import Storage
 from stacks.config import StageConfig
 
 STACK_TAG = "mlstack:stack"
+XGBOOST_IMAGES = Path(__file__).with_name("xgboost_images.json")
 
 
 class MlStack(Stack):
-    """Buckets, key and roles for SageMaker experiments; the pipeline and lifecycle plug in here."""
+    """Buckets, key, roles, the pipeline and its handlers for SageMaker experiments."""
 
     def __init__(self, scope: Construct, id: str, *, config: StageConfig, **kwargs: Any) -> None:
         super().__init__(
@@ -36,6 +43,46 @@ class MlStack(Stack):
             name_prefix=config.name_prefix,
         )
 
+        xgboost_image = self._xgboost_image()
+        self.notifications = Notifications(
+            self, "Notifications", key=self.storage.key, email=config.notification_email
+        )
+        self.functions = PipelineFunctions(
+            self,
+            "Functions",
+            config=config,
+            key=self.storage.key,
+            data_bucket=self.storage.data_bucket,
+            artifacts_bucket=self.storage.artifacts_bucket,
+            sagemaker_role=self.roles.execution_role,
+            xgboost_image=xgboost_image,
+            stack_name=id,
+        )
+        self.pipeline = Pipeline(
+            self,
+            "Pipeline",
+            config=config,
+            key=self.storage.key,
+            functions=self.functions,
+            sagemaker_role=self.roles.execution_role,
+            xgboost_image=xgboost_image,
+            topic=self.notifications.topic,
+        )
+
+        self.lifecycle = Lifecycle(
+            self,
+            "Lifecycle",
+            key=self.storage.key,
+            state_machine=self.pipeline.state_machine,
+            cleanup=self.functions.cleanup,
+            retain=config.retain_data,
+        )
+
+        self._output("StateMachineArn", self.pipeline.state_machine.state_machine_arn, "Start runs here")
+        self._output("TopicArn", self.notifications.topic.topic_arn, "Run notifications")
+        self._output(
+            "DeadLetterQueueUrl", self.lifecycle.dead_letters.queue_url, "Cleanup events that failed"
+        )
         self._output(
             "DataBucketName", self.storage.data_bucket.bucket_name, "Upload datasets under datasets/<name>/"
         )
@@ -49,6 +96,14 @@ class MlStack(Stack):
         self._output(
             "NamePrefix", config.name_prefix, "Prefix of every SageMaker resource this stack creates"
         )
+
+    def _xgboost_image(self) -> str:
+        """The built-in XGBoost image of the deployment region (mapping generated from the SDK's table)."""
+        images = json.loads(XGBOOST_IMAGES.read_text())["images"]
+        mapping = CfnMapping(
+            self, "XgboostImages", mapping={region: {"uri": uri} for region, uri in images.items()}
+        )
+        return mapping.find_in_map(Aws.REGION, "uri")
 
     def _output(self, name: str, value: str, description: str) -> None:
         CfnOutput(self, name, value=value, description=description)

@@ -25,7 +25,10 @@ def acknowledge(construct: IConstruct, rule_id: str, reason: str, findings: Iter
     Rules with granular findings (IAM5) are acknowledged one finding at a time, so a new wildcard
     that nobody reviewed still fails synth.
     """
-    ids = [f"AwsSolutions::{rule_id}[{finding}]" for finding in findings] or [f"AwsSolutions::{rule_id}"]
+    pack = rule_id.split("-")[
+        0
+    ]  # "AwsSolutions-IAM5" → "AwsSolutions", "Serverless-LambdaDLQ" → "Serverless"
+    ids = [f"{pack}::{rule_id}[{finding}]" for finding in findings] or [f"{pack}::{rule_id}"]
     for id in ids:
         Validations.of(construct).acknowledge(Acknowledgment(id=id, reason=reason))
 

@@ -8,6 +8,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from stacks.components.arns import sagemaker_arn
 from stacks.components.nag import BUCKET_GRANT_ACTIONS, KEY_GRANT_ACTIONS, acknowledge, resource_finding
 
 # SageMaker-owned image repositories our jobs pull from (built-in XGBoost, Autopilot's containers).
@@ -16,11 +17,6 @@ _IMAGE_REPOSITORY_ARNS = [
 ]
 _CHILD_JOB_KINDS = ("processing-job", "training-job", "transform-job")
 _SAGEMAKER_LOG_GROUPS = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/*"
-
-
-def sagemaker_arn(resource_type: str, name: str) -> str:
-    """ARN of a SageMaker resource in this stack's account and region (pseudo-parameters, not env values)."""
-    return f"arn:{Aws.PARTITION}:sagemaker:{Aws.REGION}:{Aws.ACCOUNT_ID}:{resource_type}/{name}"
 
 
 class SageMakerRoles(Construct):

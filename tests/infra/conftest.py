@@ -80,3 +80,45 @@ def statements(template: Template) -> list[dict[str, Any]]:
 
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
+
+
+def flatten(value: Any) -> Any:
+    """Render CloudFormation intrinsics as readable placeholders (`${Ref}`, `${Id.Attr}`, `${Map:k}`)."""
+    if isinstance(value, dict):
+        if "Ref" in value:
+            return "${" + value["Ref"] + "}"
+        if "Fn::GetAtt" in value:
+            return "${" + ".".join(value["Fn::GetAtt"]) + "}"
+        if "Fn::FindInMap" in value:
+            return "${" + ":".join(str(flatten(part)) for part in value["Fn::FindInMap"]) + "}"
+        if "Fn::Join" in value:
+            separator, parts = value["Fn::Join"]
+            return separator.join(str(flatten(part)) for part in parts)
+        return {key: flatten(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [flatten(item) for item in value]
+    return value
+
+
+def state_machine_definition(template: Template) -> dict[str, Any]:
+    """The state machine definition as JSON, tokens flattened to placeholders."""
+    (machine,) = resources(template, "AWS::StepFunctions::StateMachine").values()
+    return dict(json.loads(flatten(machine["Properties"]["DefinitionString"])))
+
+
+def all_states(definition: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every state by name, including those inside Parallel branches and Map processors."""
+    found: dict[str, dict[str, Any]] = {}
+    for name, state in definition["States"].items():
+        found[name] = state
+        for branch in state.get("Branches", []):
+            found.update(all_states(branch))
+        if "ItemProcessor" in state:
+            found.update(all_states(state["ItemProcessor"]))
+    return found
+
+
+def logical_id(template: Template, type_: str, fragment: str) -> str:
+    """The one logical id of `type_` that contains `fragment`."""
+    (found,) = [key for key in resources(template, type_) if fragment in key]
+    return found

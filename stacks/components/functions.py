@@ -1,0 +1,274 @@
+"""The pipeline's Lambda handlers: Docker-free assets, a Powertools layer, KMS-encrypted logs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+import aws_lambda_powertools
+import typing_extensions
+from aws_cdk import Duration
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_kms as kms
+from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_s3 as s3
+from constructs import Construct
+
+from stacks.components.arns import sagemaker_arn
+from stacks.components.log_groups import encrypted_log_group
+from stacks.components.nag import BUCKET_GRANT_ACTIONS, KEY_GRANT_ACTIONS, acknowledge, resource_finding
+from stacks.config import StageConfig
+
+ROOT = Path(__file__).resolve().parents[2]
+LAMBDA_DIR = ROOT / "lambda"
+BUILD_DIR = ROOT / "build" / "assets"
+# Shared by handlers, the stack and the CLI; shipped inside every handler asset (standard library only).
+SHARED_SOURCES = ("lambda/common", "contracts", "training/__init__.py", "training/tuning_ranges.py")
+RUNTIME = lambda_.Runtime.PYTHON_3_14
+_HANDLER_SAGEMAKER_KINDS = (
+    "endpoint",
+    "endpoint-config",
+    "model",
+    "hyper-parameter-tuning-job",
+    "automl-job",
+)
+# Settings the handlers read as defaults for per-execution overrides.
+_STAGE_DEFAULT_KEYS = (
+    "training_instance_type",
+    "endpoint_instance_type",
+    "tuning_max_jobs",
+    "tuning_max_parallel_jobs",
+    "tuning_strategy",
+    "use_spot_training",
+    "training_max_runtime_s",
+    "autopilot_max_candidates",
+    "autopilot_max_runtime_s",
+    "autopilot_mode",
+    "poll_seconds",
+    "endpoint_ttl_hours",
+)
+
+
+def staged_asset(sources: dict[str, Path]) -> lambda_.Code:
+    """An asset holding `sources` (asset path → source path), staged without Docker."""
+    return lambda_.Code.from_asset(str(stage_files(sources)))
+
+
+def stage_files(sources: dict[str, Path], build_dir: Path = BUILD_DIR) -> Path:
+    """Copy `sources` once into a content-addressed folder under `build_dir` and return it.
+
+    Plain copies instead of CDK bundling keep synth silent and repeatable; CDK then fingerprints
+    the folder like any other asset.
+    """
+    files = sorted(_files(sources))
+    digest = hashlib.sha256()
+    for target, source in files:
+        digest.update(target.encode() + b"\0" + source.read_bytes() + b"\0")
+    staged = build_dir / digest.hexdigest()[:20]
+    if not staged.exists():
+        build_dir.mkdir(parents=True, exist_ok=True)
+        scratch = Path(tempfile.mkdtemp(dir=build_dir))
+        for target, source in files:
+            (scratch / target).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(source, scratch / target)
+        try:
+            scratch.rename(staged)
+        except OSError:  # staged concurrently by another synth: same content, keep theirs
+            shutil.rmtree(scratch)
+    return staged
+
+
+def _files(sources: dict[str, Path]) -> list[tuple[str, Path]]:
+    found = []
+    for target, source in sources.items():
+        if not source.exists():
+            raise FileNotFoundError(f"Lambda asset source {source} is missing")
+        if source.is_file():
+            found.append((target, source))
+            continue
+        for path in source.rglob("*"):
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+                found.append((f"{target}/{path.relative_to(source).as_posix()}", path))
+    return found
+
+
+def handler_sources(name: str) -> dict[str, Path]:
+    """What one handler's asset holds: its own folder plus the shared modules, at import-ready paths."""
+    shared = {path.removeprefix("lambda/"): ROOT / path for path in SHARED_SOURCES}
+    return {name: LAMBDA_DIR / name, **shared}
+
+
+def powertools_sources() -> dict[str, Path]:
+    """Powertools as installed in the project's environment (the pinned version the tests run with)."""
+    return {
+        "python/aws_lambda_powertools": Path(aws_lambda_powertools.__file__).parent,
+        "python/typing_extensions.py": Path(typing_extensions.__file__),
+    }
+
+
+class PipelineFunctions(Construct):
+    """One Lambda per pipeline step, each with its own least-privilege role and encrypted log group."""
+
+    def __init__(
+        self,
+        scope: Construct,
+        id: str,
+        *,
+        config: StageConfig,
+        key: kms.IKey,
+        data_bucket: s3.IBucket,
+        artifacts_bucket: s3.IBucket,
+        sagemaker_role: iam.IRole,
+        xgboost_image: str,
+        stack_name: str,
+    ) -> None:
+        super().__init__(scope, id)
+        self._config = config
+        self._key = key
+        self._layer = lambda_.LayerVersion(
+            self,
+            "Powertools",
+            code=staged_asset(powertools_sources()),
+            compatible_runtimes=[RUNTIME],
+            description="Powertools for AWS Lambda (Python), the version pinned in requirements.txt",
+        )
+        defaults = {k: v for k, v in asdict(config).items() if k in _STAGE_DEFAULT_KEYS}
+        self._environment = {
+            "DATA_BUCKET": data_bucket.bucket_name,
+            "ARTIFACTS_BUCKET": artifacts_bucket.bucket_name,
+            "NAME_PREFIX": config.name_prefix,
+            "STACK_NAME": stack_name,
+            "KEY_ARN": key.key_arn,
+            "SAGEMAKER_ROLE_ARN": sagemaker_role.role_arn,
+            "XGBOOST_IMAGE": xgboost_image,
+            "STAGE_DEFAULTS": json.dumps(defaults, sort_keys=True),
+        }
+        self.validate_input = self._function("validate_input", Duration.seconds(60))
+        self.check_quotas = self._function("check_quotas", Duration.seconds(60))
+        self.plan_deployment = self._function("plan_deployment", Duration.seconds(30))
+        self.evaluate = self._function("evaluate", Duration.minutes(15), memory_mb=1024)
+        self.cleanup = self._function("cleanup", Duration.minutes(15))
+        self.all = [self.validate_input, self.check_quotas, self.plan_deployment, self.evaluate, self.cleanup]
+        self._grant(data_bucket, artifacts_bucket)
+
+    def _grant(self, data_bucket: s3.IBucket, artifacts_bucket: s3.IBucket) -> None:
+        """Each handler gets what its code calls, on this stack's resources only."""
+        prefixed = f"{self._config.name_prefix}-*"
+        data_bucket.grant_read(self.validate_input, "datasets/*")
+        data_bucket.grant_read(self.evaluate, "datasets/*")
+        artifacts_bucket.grant_put(self.evaluate, "reports/*")
+        self._key.grant_encrypt_decrypt(self.evaluate)
+        self._allow(
+            self.check_quotas,
+            "ReadServiceQuotas",
+            ["servicequotas:ListServiceQuotas", "servicequotas:ListAWSDefaultServiceQuotas"],
+            ["*"],
+        )
+        self._allow(
+            self.evaluate,
+            "InvokeRunEndpoint",
+            ["sagemaker:InvokeEndpoint"],
+            [sagemaker_arn("endpoint", prefixed)],
+        )
+        self._allow(
+            self.evaluate,
+            "ReadLeaderboards",
+            ["sagemaker:ListTrainingJobsForHyperParameterTuningJob", "sagemaker:ListCandidatesForAutoMLJob"],
+            [sagemaker_arn("hyper-parameter-tuning-job", prefixed), sagemaker_arn("automl-job", prefixed)],
+        )
+        self._allow(
+            self.cleanup,
+            "StopRunJobs",
+            [
+                "sagemaker:DescribeHyperParameterTuningJob",
+                "sagemaker:StopHyperParameterTuningJob",
+                "sagemaker:DescribeAutoMLJobV2",
+                "sagemaker:StopAutoMLJob",
+            ],
+            [sagemaker_arn("hyper-parameter-tuning-job", prefixed), sagemaker_arn("automl-job", prefixed)],
+        )
+        self._allow(
+            self.cleanup,
+            "DeleteRunEndpoint",
+            [
+                "sagemaker:DescribeEndpoint",
+                "sagemaker:DeleteEndpoint",
+                "sagemaker:DeleteEndpointConfig",
+                "sagemaker:DeleteModel",
+            ],
+            [sagemaker_arn(kind, prefixed) for kind in ("endpoint", "endpoint-config", "model")],
+        )
+        self._acknowledge_wildcards(data_bucket, artifacts_bucket)
+
+    def _acknowledge_wildcards(self, data_bucket: s3.IBucket, artifacts_bucket: s3.IBucket) -> None:
+        prefixed = f"{self._config.name_prefix}-*"
+        findings = [
+            "Resource::*",
+            *BUCKET_GRANT_ACTIONS,
+            *KEY_GRANT_ACTIONS,
+            *(
+                resource_finding(self, arn)
+                for arn in [
+                    data_bucket.arn_for_objects("datasets/*"),
+                    artifacts_bucket.arn_for_objects("reports/*"),
+                    *(sagemaker_arn(kind, prefixed) for kind in _HANDLER_SAGEMAKER_KINDS),
+                ]
+            ),
+        ]
+        for function in self.all:
+            assert function.role is not None
+            acknowledge(
+                function.role,
+                "AwsSolutions-IAM5",
+                "X-Ray's PutTraceSegments/PutTelemetryRecords and Service Quotas' List* support no resource "
+                "ARNs; S3 and KMS rights are grants on the stack's own buckets (datasets/*, reports/*) and "
+                f"key; SageMaker rights are bounded to resources named '{prefixed}'.",
+                findings=findings,
+            )
+
+    def _allow(self, function: lambda_.Function, sid: str, actions: list[str], resources: list[str]) -> None:
+        function.add_to_role_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
+
+    def _function(self, name: str, timeout: Duration, memory_mb: int = 256) -> lambda_.Function:
+        construct_id = "".join(part.title() for part in name.split("_"))
+        log_group = encrypted_log_group(self, f"{construct_id}Logs", key=self._key, config=self._config)
+        # Our own role instead of AWSLambdaBasicExecutionRole: logs only to this function's group.
+        role = iam.Role(
+            self,
+            f"{construct_id}Role",
+            assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
+            description=f"ML Stack {name} handler",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=["logs:CreateLogStream", "logs:PutLogEvents"],
+                resources=[log_group.log_group_arn],
+            )
+        )
+        function = lambda_.Function(
+            self,
+            construct_id,
+            runtime=RUNTIME,
+            architecture=lambda_.Architecture.ARM_64,
+            handler=f"{name}.handler.lambda_handler",
+            code=staged_asset(handler_sources(name)),
+            layers=[self._layer],
+            timeout=timeout,
+            memory_size=memory_mb,
+            environment={**self._environment, "POWERTOOLS_SERVICE_NAME": name},
+            log_group=log_group,
+            role=role,
+            tracing=lambda_.Tracing.ACTIVE,
+            description=f"ML Stack pipeline step: {name.replace('_', ' ')}",
+        )
+        acknowledge(
+            function,
+            "Serverless-LambdaDLQ",
+            "Invoked synchronously by the state machine, whose Retry/Catch handle failures; "
+            "a DLQ only applies to asynchronous invocations.",
+        )
+        return function
