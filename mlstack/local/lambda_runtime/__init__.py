@@ -1,0 +1,1 @@
+"""Run Lambda functions for real, in a subprocess of the local AWS (no Docker)."""

@@ -1,0 +1,69 @@
+"""Replace moto attributes loudly: fail if the target moved or changed signature, and allow revert."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Sequence
+from typing import Any
+
+_MISSING = object()
+# (owner, attribute name, raw value found in owner.__dict__ or _MISSING), in application order.
+_applied: list[tuple[Any, str, Any]] = []
+_originals: dict[tuple[int, str], Any] = {}
+
+
+class MotoChangedError(RuntimeError):
+    """moto no longer looks like the version these patches were written for: re-check the fix."""
+
+
+def parameters_of(func: Callable[..., Any]) -> list[str]:
+    """Parameter names of a callable as bound on its owner (no self/cls for bound methods)."""
+    return list(inspect.signature(func).parameters)
+
+
+def check_signature(func: Callable[..., Any], expected: Sequence[str], where: str) -> None:
+    """Raise MotoChangedError unless `func` takes exactly the `expected` parameters."""
+    found = parameters_of(func)
+    if found != list(expected):
+        raise MotoChangedError(f"{where}: expected parameters {list(expected)}, found {found}")
+
+
+def replace(owner: Any, name: str, new: Any, *, expects: Sequence[str] | None = None) -> Any:
+    """Set owner.name = new; return the original (bound as getattr sees it) for delegation."""
+    if not hasattr(owner, name):
+        raise MotoChangedError(f"{owner!r} has no attribute {name!r}: moto changed, re-check the patch")
+    key = (id(owner), name)
+    if key in _originals:  # idempotent: a second apply() keeps the first original
+        setattr(owner, name, new)
+        return _originals[key]
+    original = getattr(owner, name)
+    if expects is not None:
+        check_signature(original, expects, f"{getattr(owner, '__name__', owner)}.{name}")
+    raw = owner.__dict__.get(name, _MISSING) if hasattr(owner, "__dict__") else _MISSING
+    _applied.append((owner, name, raw))
+    _originals[key] = original
+    setattr(owner, name, new)
+    return original
+
+
+def original(owner: Any, name: str) -> Any:
+    """The value owner.name had before replace() (or the current one if never replaced)."""
+    return _originals.get((id(owner), name), getattr(owner, name))
+
+
+def revert_all() -> None:
+    """Undo every replace(), newest first (for tests that compare patched and unpatched moto)."""
+    while _applied:
+        owner, name, raw = _applied.pop()
+        if raw is _MISSING:
+            delattr(owner, name)
+        else:
+            setattr(owner, name, raw)
+    _originals.clear()
+
+
+def wrap(owner: Any, name: str, make: Callable[[Any], Any], *, expects: Sequence[str] | None = None) -> None:
+    """replace() with `make(original)`, building the wrapper from the true original even on re-apply."""
+    key = (id(owner), name)
+    base = _originals[key] if key in _originals else getattr(owner, name)
+    replace(owner, name, make(base), expects=expects)

@@ -1,0 +1,124 @@
+"""moto runs Lambda handlers only in Docker (none here): run them in a subprocess with Lambda's semantics."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from mlstack.local.deliver import send_to_arn
+from mlstack.local.lambda_runtime import async_invoke, runner
+from mlstack.local.patches._patching import replace, wrap
+
+# Lambda returns at most the last 4 KB of the log in X-Amz-Log-Result.
+_LOG_TAIL_BYTES = 4096
+
+
+def spec_of(fn: Any) -> runner.FunctionSpec:
+    """Read what the runner needs from moto's LambdaFunction."""
+    return runner.FunctionSpec(
+        name=fn.function_name,
+        arn=fn.function_arn,
+        handler=fn.handler or "",
+        runtime=fn.run_time or "",
+        code_zip=fn.code_bytes,
+        timeout_s=float(fn.timeout or 3),
+        memory_mb=int(fn.memory_size or 128),
+        version=str(fn.version),
+        environment={str(k): str(v) for k, v in (fn.environment_vars or {}).items()},
+        log_group=fn.logs_group_name,
+    )
+
+
+def _port() -> int:
+    from moto.settings import moto_server_port
+
+    return int(moto_server_port())
+
+
+def _header(headers: Any, name: str, default: str) -> str:
+    if not headers:
+        return default
+    for key, value in dict(headers).items():
+        if key.lower() == name.lower():
+            return str(value)
+    return default
+
+
+def _as_bytes(body: Any) -> bytes:
+    if not body:
+        return b"{}"
+    return body if isinstance(body, bytes) else str(body).encode()
+
+
+def run_sync(fn: Any, event: bytes) -> runner.Invocation:
+    """Run once and record the output in the function's log group like Lambda does."""
+    result = runner.invoke(spec_of(fn), event, _port())
+    fn.logs_backend.ensure_log_group(fn.logs_group_name)
+    fn.save_logs(f"START RequestId: {result.request_id}\n{result.logs}\nEND RequestId: {result.request_id}")
+    return result
+
+
+def _policy(fn: Any) -> async_invoke.AsyncPolicy:
+    config: dict[str, Any] = fn.event_invoke_config[-1].config if fn.event_invoke_config else {}
+    destinations = config.get("DestinationConfig", {})
+    dead_letter = getattr(fn, "dead_letter_config", None) or {}
+    return async_invoke.AsyncPolicy(
+        max_retries=int(config.get("MaximumRetryAttempts", 2)),
+        on_success=destinations.get("OnSuccess", {}).get("Destination"),
+        on_failure=destinations.get("OnFailure", {}).get("Destination"),
+        dead_letter_arn=dead_letter.get("TargetArn"),
+    )
+
+
+def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) -> bytes:
+    """LambdaFunction.invoke: RequestResponse runs now, Event runs in the background, DryRun does nothing."""
+    event = _as_bytes(body)
+    invocation_type = _header(request_headers, "X-Amz-Invocation-Type", "RequestResponse")
+    if invocation_type == "DryRun":
+        return b""
+    if invocation_type == "Event":
+
+        def run(payload: bytes) -> tuple[bytes, str | None]:
+            result = run_sync(self, payload)
+            return result.payload, result.function_error
+
+        request_id = async_invoke.submit(self.function_arn, event, run, _policy(self), send_to_arn)
+        response_headers["x-amzn-RequestId"] = request_id
+        return b""
+    result = run_sync(self, event)
+    if result.function_error:
+        response_headers["x-amz-function-error"] = result.function_error
+    response_headers["x-amz-executed-version"] = "$LATEST"
+    tail = result.logs.encode()[-_LOG_TAIL_BYTES:]
+    response_headers["x-amz-log-result"] = base64.b64encode(tail).decode()
+    return result.payload
+
+
+def _create_from_cloudformation_json(original: Any) -> Any:
+    def create(
+        cls: Any,
+        /,
+        resource_name: str,
+        cloudformation_json: Any,
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        fn = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        # moto drops DeadLetterConfig; async invocations need it.
+        fn.dead_letter_config = cloudformation_json["Properties"].get("DeadLetterConfig")
+        return fn
+
+    return classmethod(create)
+
+
+def apply() -> None:
+    from moto.awslambda.models import LambdaFunction
+
+    replace(LambdaFunction, "invoke", invoke, expects=["self", "body", "request_headers", "response_headers"])
+    wrap(
+        LambdaFunction,
+        "create_from_cloudformation_json",
+        _create_from_cloudformation_json,
+        expects=["resource_name", "cloudformation_json", "account_id", "region_name", "kwargs"],
+    )

@@ -1,0 +1,89 @@
+"""moto's CloudFormation skips AWS::S3::BucketPolicy: register a resource model that puts the policy."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from typing import Any
+
+_MODEL: list[type[Any]] = []
+
+
+def bucket_policy_model() -> type[Any]:
+    """The CloudFormation model class (defined lazily: it must subclass moto's CloudFormationModel)."""
+    if _MODEL:
+        return _MODEL[0]
+    from moto.core.common_models import CloudFormationModel
+
+    class LocalBucketPolicy(CloudFormationModel):
+        """AWS::S3::BucketPolicy: the policy document on the bucket."""
+
+        def __init__(self, bucket_name: str, account_id: str, region_name: str) -> None:
+            self.bucket_name, self.account_id, self.region_name = bucket_name, account_id, region_name
+
+        @staticmethod
+        def cloudformation_type() -> str:
+            return "AWS::S3::BucketPolicy"
+
+        @staticmethod
+        def cloudformation_name_type() -> str:
+            return ""
+
+        @property
+        def physical_resource_id(self) -> str:
+            return self.bucket_name
+
+        @staticmethod
+        def _backend(account_id: str, region_name: str) -> Any:
+            from moto.s3.models import s3_backends
+            from moto.utilities.utils import get_partition
+
+            return s3_backends[account_id][get_partition(region_name)]
+
+        @classmethod
+        def create_from_cloudformation_json(
+            cls,
+            resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> Any:
+            properties = cloudformation_json["Properties"]
+            document = properties["PolicyDocument"]
+            policy = document if isinstance(document, str) else json.dumps(document)
+            cls._backend(account_id, region_name).put_bucket_policy(properties["Bucket"], policy.encode())
+            return cls(properties["Bucket"], account_id, region_name)
+
+        @classmethod
+        def update_from_cloudformation_json(
+            cls,
+            original_resource: Any,
+            new_resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+        ) -> Any:
+            return cls.create_from_cloudformation_json(
+                new_resource_name, cloudformation_json, account_id, region_name
+            )
+
+        def delete(self, account_id: str, region_name: str) -> None:
+            from moto.s3.exceptions import MissingBucket
+
+            with contextlib.suppress(MissingBucket):  # the bucket went first: nothing to detach
+                self._backend(account_id, region_name).delete_bucket_policy(self.bucket_name)
+
+    _MODEL.append(LocalBucketPolicy)
+    return LocalBucketPolicy
+
+
+def apply() -> None:
+    import moto.cloudformation.parsing as parsing
+
+    model = bucket_policy_model()
+    # The model registry is lru-cached from CloudFormationModel.__subclasses__(): rebuild it.
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+    if parsing.get_model_map().get("AWS::S3::BucketPolicy") is not model:
+        raise RuntimeError("AWS::S3::BucketPolicy is now modelled by moto: drop s3_bucket_policy")
