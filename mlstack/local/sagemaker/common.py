@@ -1,0 +1,71 @@
+"""Shared helpers of the local SageMaker: errors, clocks, paths, backends."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import sys
+from pathlib import Path
+from typing import Any
+
+from moto.core.exceptions import ServiceException
+from moto.sagemaker.models import sagemaker_backends
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+PYTHON = sys.executable
+# Local polling cadence: AWS polls every 60 s, a local run should spend its time training.
+POLL_SECONDS = 0.5
+
+
+class ValidationException(ServiceException):
+    code = "ValidationException"
+
+
+class ResourceInUse(ServiceException):
+    code = "ResourceInUse"
+
+
+class ResourceNotFound(ServiceException):
+    code = "ResourceNotFound"
+
+
+class ResourceLimitExceeded(ServiceException):
+    code = "ResourceLimitExceeded"
+
+
+class ThrottlingException(ServiceException):
+    code = "ThrottlingException"
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def seed_from(name: str) -> int:
+    """A deterministic 32-bit seed from a job name."""
+    return int(hashlib.sha256(name.encode()).hexdigest()[:8], 16)
+
+
+def backend(account_id: str, region: str) -> Any:
+    """moto's SageMaker backend; typed Any because its stores hold our records, not moto's."""
+    return sagemaker_backends[account_id][region]
+
+
+def arn(account_id: str, region: str, kind: str, name: str) -> str:
+    partition = "aws-cn" if region.startswith("cn-") else "aws"
+    return f"arn:{partition}:sagemaker:{region}:{account_id}:{kind}/{name.lower()}"
+
+
+def json_safe(value: Any) -> Any:
+    """Datetimes to ISO strings, recursively (Step Functions outputs must be JSON)."""
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return value
+
+
+def drop_none(value: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in value.items() if v is not None}

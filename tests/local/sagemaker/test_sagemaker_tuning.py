@@ -1,0 +1,206 @@
+"""Hyperparameter tuning jobs: a real optuna search whose trials are real, listable training jobs."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import optuna
+import pytest
+from botocore.exceptions import ClientError
+
+from mlstack.local.sagemaker import tuning
+from tests.local.sagemaker.conftest import BUCKET, ROLE, XGB_IMAGE, channels, wait_until
+
+
+def tuning_request(name: str, prefix: str, strategy: str = "Bayesian", **config: Any) -> dict[str, Any]:
+    job_config: dict[str, Any] = {
+        "Strategy": strategy,
+        "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:auc"},
+        "ResourceLimits": {"MaxNumberOfTrainingJobs": 4, "MaxParallelTrainingJobs": 2},
+        "ParameterRanges": {
+            "ContinuousParameterRanges": [
+                {"Name": "eta", "MinValue": "0.05", "MaxValue": "0.5", "ScalingType": "Logarithmic"}
+            ],
+            "IntegerParameterRanges": [{"Name": "max_depth", "MinValue": "2", "MaxValue": "5"}],
+        },
+        "TrainingJobEarlyStoppingType": "Off",
+    }
+    job_config.update(config)
+    return {
+        "HyperParameterTuningJobName": name,
+        "HyperParameterTuningJobConfig": job_config,
+        "TrainingJobDefinition": {
+            "StaticHyperParameters": {
+                "objective": "binary:logistic",
+                "eval_metric": "auc",
+                "num_round": "20",
+            },
+            "AlgorithmSpecification": {"TrainingImage": XGB_IMAGE, "TrainingInputMode": "File"},
+            "RoleArn": ROLE,
+            "InputDataConfig": channels(prefix),
+            "OutputDataConfig": {"S3OutputPath": f"s3://{BUCKET}/tuning"},
+            "ResourceConfig": {"InstanceType": "ml.m5.large", "InstanceCount": 1, "VolumeSizeInGB": 5},
+            "StoppingCondition": {"MaxRuntimeInSeconds": 600},
+        },
+    }
+
+
+def wait_tuning(sm: Any, name: str) -> dict[str, Any]:
+    def done() -> dict[str, Any] | None:
+        d = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=name)
+        return d if d["HyperParameterTuningJobStatus"] in ("Completed", "Failed", "Stopped") else None
+
+    result: dict[str, Any] = wait_until(done, timeout=240)
+    return result
+
+
+@pytest.mark.parametrize("strategy", ["Bayesian", "Random"])
+def test_tuning_job_runs_real_trials_and_reports_the_best(sm, dataset, strategy):
+    name = f"tune-{strategy.lower()}"
+    sm.create_hyper_parameter_tuning_job(**tuning_request(name, dataset["prefix"], strategy))
+
+    job = wait_tuning(sm, name)
+
+    assert job["HyperParameterTuningJobStatus"] == "Completed"
+    assert job["TrainingJobStatusCounters"]["Completed"] == 4
+    assert job["ObjectiveStatusCounters"]["Succeeded"] == 4
+    best = job["BestTrainingJob"]
+    assert re.fullmatch(rf"{name}-00[1-4]-[0-9a-f]{{8}}", best["TrainingJobName"])
+    assert set(best["TunedHyperParameters"]) == {"eta", "max_depth"}
+    assert 0.05 <= float(best["TunedHyperParameters"]["eta"]) <= 0.5
+    summaries = sm.list_training_jobs_for_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=name, SortBy="FinalObjectiveMetricValue", SortOrder="Descending"
+    )["TrainingJobSummaries"]
+    values = [s["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for s in summaries]
+    assert len(values) == 4 and values == sorted(values, reverse=True)
+    assert summaries[0]["TrainingJobName"] == best["TrainingJobName"]
+    trial = sm.describe_training_job(TrainingJobName=best["TrainingJobName"])
+    assert trial["TuningJobArn"] == job["HyperParameterTuningJobArn"]
+    assert trial["ModelArtifacts"]["S3ModelArtifacts"].startswith(
+        f"s3://{BUCKET}/tuning/{best['TrainingJobName']}/"
+    )
+    assert trial["HyperParameters"]["_tuning_objective_metric"] == "validation:auc"
+    listed = sm.list_training_jobs(NameContains=name)["TrainingJobSummaries"]
+    assert len(listed) == 4
+
+
+def test_early_stopping_stops_trials_as_sagemaker_reports_them(sm, dataset):
+    request = tuning_request(
+        "tune-early",
+        dataset["prefix"],
+        "Random",
+        TrainingJobEarlyStoppingType="Auto",
+        ResourceLimits={"MaxNumberOfTrainingJobs": 8, "MaxParallelTrainingJobs": 1},
+    )
+    # Wide eta range: slow learners fall behind the median early and get stopped.
+    request["HyperParameterTuningJobConfig"]["ParameterRanges"]["ContinuousParameterRanges"][0].update(
+        MinValue="0.0001", MaxValue="0.9"
+    )
+    request["TrainingJobDefinition"]["StaticHyperParameters"]["num_round"] = "60"
+    sm.create_hyper_parameter_tuning_job(**request)
+
+    job = wait_tuning(sm, "tune-early")
+
+    assert job["HyperParameterTuningJobStatus"] == "Completed"
+    counters = job["TrainingJobStatusCounters"]
+    assert counters["Completed"] + counters["Stopped"] == 8
+    assert counters["Stopped"] >= 1
+    stopped = sm.list_training_jobs_for_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName="tune-early", StatusEquals="Stopped"
+    )["TrainingJobSummaries"]
+    assert stopped and all(s["TrainingJobStatus"] == "Stopped" for s in stopped)
+    assert job["BestTrainingJob"]["TrainingJobStatus"] in ("Completed", "Stopped")
+
+
+def test_stop_tuning_job_stops_its_trials(sm, dataset):
+    request = tuning_request(
+        "tune-stop",
+        dataset["prefix"],
+        ResourceLimits={"MaxNumberOfTrainingJobs": 3, "MaxParallelTrainingJobs": 1},
+    )
+    request["TrainingJobDefinition"]["StaticHyperParameters"]["num_round"] = "100000"
+    sm.create_hyper_parameter_tuning_job(**request)
+    wait_until(
+        lambda: sm.list_training_jobs_for_hyper_parameter_tuning_job(HyperParameterTuningJobName="tune-stop")[
+            "TrainingJobSummaries"
+        ]
+    )
+
+    sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="tune-stop")
+    job = wait_tuning(sm, "tune-stop")
+
+    assert job["HyperParameterTuningJobStatus"] == "Stopped"
+    assert job["TrainingJobStatusCounters"]["Stopped"] >= 1
+    assert job["TrainingJobStatusCounters"]["InProgress"] == 0
+
+
+def test_all_trials_failing_fails_the_tuning_job(sm, dataset):
+    request = tuning_request(
+        "tune-fail",
+        dataset["prefix"],
+        ResourceLimits={"MaxNumberOfTrainingJobs": 2, "MaxParallelTrainingJobs": 2},
+    )
+    request["TrainingJobDefinition"]["InputDataConfig"] = channels(dataset["prefix"], validation="empty")
+    sm.create_hyper_parameter_tuning_job(**request)
+
+    job = wait_tuning(sm, "tune-fail")
+
+    assert job["HyperParameterTuningJobStatus"] == "Failed"
+    assert "No training job succeeded" in job["FailureReason"]
+    assert job["TrainingJobStatusCounters"]["NonRetryableError"] == 2
+
+
+def test_grid_strategy_covers_the_grid_once(sm, dataset):
+    request = tuning_request(
+        "tune-grid",
+        dataset["prefix"],
+        "Grid",
+        ParameterRanges={
+            "IntegerParameterRanges": [{"Name": "max_depth", "MinValue": "2", "MaxValue": "3"}],
+            "CategoricalParameterRanges": [{"Name": "eta", "Values": ["0.1", "0.3"]}],
+        },
+        ResourceLimits={"MaxNumberOfTrainingJobs": 10, "MaxParallelTrainingJobs": 2},
+    )
+    sm.create_hyper_parameter_tuning_job(**request)
+
+    job = wait_tuning(sm, "tune-grid")
+
+    trials = sm.list_training_jobs_for_hyper_parameter_tuning_job(HyperParameterTuningJobName="tune-grid")
+    combos = {
+        (t["TunedHyperParameters"]["max_depth"], t["TunedHyperParameters"]["eta"])
+        for t in trials["TrainingJobSummaries"]
+    }
+    assert job["HyperParameterTuningJobStatus"] == "Completed"
+    assert combos == {("2", "0.1"), ("2", "0.3"), ("3", "0.1"), ("3", "0.3")}
+
+
+def test_samplers_follow_the_strategy_and_scaling():
+    config = tuning_request("x", "s3://b/p")["HyperParameterTuningJobConfig"]
+    bayes = tuning.make_study("job", config)
+    assert isinstance(bayes.sampler, optuna.samplers.TPESampler)
+    space = tuning.search_space(config)
+    assert space["eta"] == optuna.distributions.FloatDistribution(0.05, 0.5, log=True)
+    assert space["max_depth"] == optuna.distributions.IntDistribution(2, 5, log=False)
+    random_study = tuning.make_study("job", {**config, "Strategy": "Random"})
+    assert isinstance(random_study.sampler, optuna.samplers.RandomSampler)
+    hyperband = tuning.make_study("job", {**config, "Strategy": "Hyperband"})
+    assert isinstance(hyperband.pruner, optuna.pruners.HyperbandPruner)
+    early = tuning.make_study("job", {**config, "TrainingJobEarlyStoppingType": "Auto"})
+    assert isinstance(early.pruner, optuna.pruners.MedianPruner)
+    # Seeded from the job name: the same name samples the same first trial.
+    first = [tuning.make_study("same", config).ask(space).params for _ in range(2)]
+    assert first[0] == first[1]
+
+
+def test_grid_rejects_continuous_ranges(sm):
+    request = tuning_request("tune-badgrid", "s3://b/p", "Grid")
+    with pytest.raises(ClientError) as err:
+        sm.create_hyper_parameter_tuning_job(**request)
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_describe_unknown_tuning_job_is_resource_not_found(sm):
+    with pytest.raises(ClientError) as err:
+        sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="nope")
+    assert err.value.response["Error"]["Code"] == "ResourceNotFound"
