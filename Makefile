@@ -27,12 +27,15 @@ demo: setup
 	$(PY) -m mlstack.cli demo
 
 test: setup
-	$(PY) -m pytest
+	@mkdir -p build; start=$$(date +%s%N); $(PY) -m pytest; rc=$$?; \
+	ms=$$(( ($$(date +%s%N) - start) / 1000000 )); \
+	printf '{"seconds": %d.%d, "exit_code": %d}\n' $$((ms / 1000)) $$((ms % 1000 / 100)) $$rc > build/test-suite.json; \
+	exit $$rc
 
 lint: setup
 	ruff check .
 	ruff format --check .
-	mypy $(wildcard stacks lambda training mlstack contracts) app.py
+	mypy $(wildcard stacks lambda training mlstack contracts benchmarks) app.py
 
 synth: setup
 	$(CDK) synth --quiet
