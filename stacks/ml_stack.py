@@ -74,7 +74,13 @@ class MlStack(Stack):
             "Lifecycle",
             key=self.storage.key,
             state_machine=self.pipeline.state_machine,
-            cleanup=self.functions.cleanup,
+            functions=self.functions,
+            topic=self.notifications.topic,
+            data_bucket=self.storage.data_bucket,
+            artifacts_bucket=self.storage.artifacts_bucket,
+            access_logs_bucket=self.storage.access_logs_bucket,
+            name_prefix=config.name_prefix,
+            stack_name=id,
             retain=config.retain_data,
         )
 

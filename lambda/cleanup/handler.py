@@ -7,12 +7,14 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from cleanup.request import parse_request
+from cleanup.notice import notice, publish, should_notify
+from cleanup.request import CleanupRequest, parse_request
+from cleanup.results import save_leaderboard
 from cleanup.teardown import Outcome, WaitBudget, teardown
 from common import clients
 from common.json_types import JsonDict
-from common.settings import settings
-from contracts.names import run_names
+from common.settings import Settings, settings
+from contracts.names import RunNames, run_names
 
 logger = Logger()
 MAX_WAIT_S = 600.0
@@ -38,11 +40,50 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> JsonDict:
     except ValueError as err:
         # ValidateInput fails on the same names before anything is created: nothing can exist.
         return Outcome(notes=[f"no valid resource names ({err}); nothing was created"]).result()
-    outcome = teardown(
+    notes = _save_results(request, names, config)
+    try:
+        outcome = teardown(
+            clients.sagemaker(),
+            names,
+            keep_endpoint=request.keep_endpoint,
+            budget=wait_budget(context.get_remaining_time_in_millis()),
+        )
+    except Exception as err:
+        _notify(request, names, None, f"{type(err).__name__}: {err}", config)
+        raise  # retried by the state machine / by Lambda's async retries, then the dead-letter queue
+    outcome.notes[:0] = notes
+    result = outcome.result()
+    logger.info("cleanup done", extra={"reason": request.reason, **result})
+    _notify(request, names, result, None, config)
+    return result
+
+
+def _save_results(request: CleanupRequest, names: RunNames, config: Settings) -> list[str]:
+    """On the failure path, what finished steps produced goes to S3 before anything is deleted."""
+    if request.reason != "failed" or request.run is None or not config.artifacts_bucket:
+        return []
+    note = save_leaderboard(
         clients.sagemaker(),
-        names,
-        keep_endpoint=request.keep_endpoint,
-        budget=wait_budget(context.get_remaining_time_in_millis()),
+        clients.s3(),
+        run=request.run,
+        names=names,
+        bucket=config.artifacts_bucket,
+        key_arn=config.key_arn,
     )
-    logger.info("cleanup done", extra={"reason": request.reason, **outcome.result()})
-    return outcome.result()
+    logger.info("results", extra={"leaderboard": note})
+    return [note]
+
+
+def _notify(
+    request: CleanupRequest, names: RunNames, result: JsonDict | None, error: str | None, config: Settings
+) -> None:
+    """Tell the topic about runs the state machine could not report itself; never fails the cleanup."""
+    if not should_notify(request, result):
+        return
+    if not config.topic_arn:
+        logger.warning("TOPIC_ARN is not set: no notice sent")
+        return
+    try:
+        publish(clients.sns(), config.topic_arn, notice(request, names.run_id, result, error))
+    except Exception:
+        logger.exception("notice not published")

@@ -20,6 +20,8 @@ class CleanupRequest:
     reason: str
     keep_endpoint: bool = False
     skip: str | None = None  # why there is nothing to do, when so
+    from_eventbridge: bool = False  # the execution ended without its own Cleanup/Notify states
+    run: Mapping[str, Any] | None = None  # the run object ValidateInput produced, when the state has it
 
 
 def state_machine_of(execution_arn: str) -> str:
@@ -38,12 +40,19 @@ def _from_eventbridge(event: Mapping[str, Any]) -> CleanupRequest:
     status = str(detail.get("status", "")).upper()
     # A succeeded execution ran its own Cleanup state, which alone knows whether to keep the endpoint.
     skip = "the execution succeeded: its own Cleanup state handled it" if status == "SUCCEEDED" else None
-    return CleanupRequest(str(detail["name"]), str(machine), status.lower() or "failed", False, skip)
+    return CleanupRequest(
+        str(detail["name"]), str(machine), status.lower() or "failed", False, skip, from_eventbridge=True
+    )
+
+
+def _run(state: Any) -> Mapping[str, Any] | None:
+    run = state.get("run") if isinstance(state, Mapping) else None
+    return run if isinstance(run, Mapping) else None
 
 
 def _keep(state: Any) -> bool:
-    run = state.get("run") if isinstance(state, Mapping) else None
-    endpoint = run.get("endpoint") if isinstance(run, Mapping) else None
+    run = _run(state)
+    endpoint = run.get("endpoint") if run is not None else None
     return bool(endpoint.get("keep")) if isinstance(endpoint, Mapping) else False
 
 
@@ -56,7 +65,9 @@ def _from_state_machine(event: Mapping[str, Any]) -> CleanupRequest:
     if reason not in REASONS:
         raise InvalidInput(f"reason: expected one of {', '.join(REASONS)}, got {reason!r}")
     keep = reason == "completed" and _keep(event.get("state"))
-    return CleanupRequest(str(execution["name"]), str(machine), str(reason), keep)
+    return CleanupRequest(
+        str(execution["name"]), str(machine), str(reason), keep, run=_run(event.get("state"))
+    )
 
 
 def parse_request(event: Mapping[str, Any]) -> CleanupRequest:

@@ -19,6 +19,9 @@ _VARIABLES = {
     "key_arn": "KEY_ARN",
     "sagemaker_role_arn": "SAGEMAKER_ROLE_ARN",
     "xgboost_image": "XGBOOST_IMAGE",
+    # Set only on the handlers that use them (the lifecycle functions), after the resources exist.
+    "topic_arn": "TOPIC_ARN",
+    "state_machine_arn": "STATE_MACHINE_ARN",
 }
 
 
@@ -33,6 +36,8 @@ class Settings:
     key_arn: str = ""
     sagemaker_role_arn: str = ""
     xgboost_image: str = ""
+    topic_arn: str = ""
+    state_machine_arn: str = ""
     stage_defaults: Mapping[str, Any] = field(default_factory=dict)
 
     @classmethod

@@ -14,11 +14,11 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from common import clients
 from common.errors import EvaluationFailed, InvalidInput
 from common.json_types import JsonDict
+from common.leaderboard import build_leaderboard
 from common.s3io import write_encrypted
 from common.s3uri import S3Uri, parse_s3_uri
 from common.settings import settings
 from evaluate.document import evaluation_document, summary
-from evaluate.leaderboard import build_leaderboard
 from evaluate.metrics import pick_winner
 from evaluate.report_html import render_report
 from evaluate.scoring import Invoke, endpoint_invoker, score_all

@@ -234,11 +234,40 @@ class PipelineFunctions(Construct):
         function.add_to_role_policy(iam.PolicyStatement(sid=sid, actions=actions, resources=resources))
 
     def _function(self, name: str, timeout: Duration, memory_mb: int = 256) -> lambda_.Function:
+        function = self.handler_function(
+            self,
+            name,
+            timeout=timeout,
+            memory_mb=memory_mb,
+            description=f"ML Stack pipeline step: {name.replace('_', ' ')}",
+        )
+        acknowledge(
+            function,
+            "Serverless-LambdaDLQ",
+            "Invoked synchronously by the state machine, whose Retry/Catch handle failures; "
+            "a DLQ only applies to asynchronous invocations.",
+        )
+        return function
+
+    def handler_function(
+        self,
+        scope: Construct,
+        name: str,
+        *,
+        timeout: Duration,
+        description: str,
+        memory_mb: int = 256,
+        environment: dict[str, str] | None = None,
+    ) -> lambda_.Function:
+        """A handler of lambda/<name> built like the pipeline's: own role, encrypted logs, the layer.
+
+        Other components (the lifecycle functions) create theirs in their own `scope` with this.
+        """
         construct_id = "".join(part.title() for part in name.split("_"))
-        log_group = encrypted_log_group(self, f"{construct_id}Logs", key=self._key, config=self._config)
+        log_group = encrypted_log_group(scope, f"{construct_id}Logs", key=self._key, config=self._config)
         # Our own role instead of AWSLambdaBasicExecutionRole: logs only to this function's group.
         role = iam.Role(
-            self,
+            scope,
             f"{construct_id}Role",
             assumed_by=iam.ServicePrincipal("lambda.amazonaws.com"),
             description=f"ML Stack {name} handler",
@@ -249,8 +278,8 @@ class PipelineFunctions(Construct):
                 resources=[log_group.log_group_arn],
             )
         )
-        function = lambda_.Function(
-            self,
+        return lambda_.Function(
+            scope,
             construct_id,
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
@@ -259,16 +288,9 @@ class PipelineFunctions(Construct):
             layers=[self._layer],
             timeout=timeout,
             memory_size=memory_mb,
-            environment={**self._environment, "POWERTOOLS_SERVICE_NAME": name},
+            environment={**self._environment, "POWERTOOLS_SERVICE_NAME": name, **(environment or {})},
             log_group=log_group,
             role=role,
             tracing=lambda_.Tracing.ACTIVE,
-            description=f"ML Stack pipeline step: {name.replace('_', ' ')}",
+            description=description,
         )
-        acknowledge(
-            function,
-            "Serverless-LambdaDLQ",
-            "Invoked synchronously by the state machine, whose Retry/Catch handle failures; "
-            "a DLQ only applies to asynchronous invocations.",
-        )
-        return function

@@ -337,3 +337,144 @@ def _expect_deletes(stub: Stubber, statuses: list[str]) -> None:
     stub.add_response("delete_endpoint_config", {}, {"EndpointConfigName": NAMES.endpoint_config})
     stub.add_response("delete_model", {}, {"ModelName": NAMES.tuning_model})
     stub.add_response("delete_model", {}, {"ModelName": NAMES.autopilot_model})
+
+
+# --- notices for unclean ends, results saved before deletion ---------------------------------------
+
+
+@pytest.fixture
+def topic_queue(aws, monkeypatch):
+    """The stack's topic (TOPIC_ARN) with a queue subscribed, to read what cleanup published."""
+    import boto3
+
+    from common.settings import settings
+
+    topic = clients.sns().create_topic(Name="runs")["TopicArn"]
+    sqs = boto3.client("sqs")
+    queue = sqs.create_queue(QueueName="notices")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    clients.sns().subscribe(
+        TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+    )
+    monkeypatch.setenv("TOPIC_ARN", topic)
+    settings.cache_clear()
+
+    def received() -> list[dict[str, Any]]:
+        import json
+
+        messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+        return [json.loads(m["Body"]) for m in messages]
+
+    return received
+
+
+def test_aborted_run_is_cleaned_and_announced(topic_queue, context):
+    # Given an aborted execution whose endpoint is up
+    deploy_in_moto()
+    # When EventBridge delivers the status change
+    result = lambda_handler(eventbridge_event("ABORTED"), context)
+    # Then the topic hears what was deleted
+    (notice,) = topic_queue()
+    assert notice["event"] == "aborted-and-cleaned"
+    assert (
+        notice["status"] == "ABORTED"
+        and notice["execution"] == EXECUTION
+        and notice["run_id"] == NAMES.run_id
+    )
+    assert notice["deleted"] == result["deleted"] == serving()
+
+
+def test_timed_out_run_is_announced_even_with_nothing_left(topic_queue, context):
+    lambda_handler(eventbridge_event("TIMED_OUT"), context)
+    (notice,) = topic_queue()
+    assert notice["event"] == "timed-out-and-cleaned" and notice["deleted"] == []
+
+
+def test_failed_run_already_cleaned_by_the_state_machine_is_not_announced_twice(topic_queue, context):
+    lambda_handler(eventbridge_event("FAILED"), context)
+    assert topic_queue() == []
+
+
+def test_state_machine_path_never_publishes(topic_queue, context):
+    deploy_in_moto()
+    lambda_handler(machine_event("failed", {"error": {}}), context)
+    assert topic_queue() == []
+
+
+def test_failed_cleanup_is_announced_and_raised_for_retry(topic_queue, context):
+    sm = clients.sagemaker()
+    with Stubber(sm) as stub:
+        stub.add_client_error("describe_hyper_parameter_tuning_job", "AccessDeniedException", "no")
+        with pytest.raises(Exception, match="AccessDenied"):
+            lambda_handler(eventbridge_event("ABORTED"), context)
+    (notice,) = topic_queue()
+    assert notice["event"] == "cleanup-failed" and "AccessDeniedException" in notice["error"]
+
+
+def _trial(name: str, value: float) -> dict[str, Any]:
+    return {
+        "TrainingJobName": name,
+        "TrainingJobArn": f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:training-job/{name}",
+        "CreationTime": "2026-11-22T05:00:00Z",
+        "TrainingJobStatus": "Completed",
+        "TunedHyperParameters": {"eta": "0.1"},
+        "FinalHyperParameterTuningJobObjectiveMetric": {"MetricName": "validation:auc", "Value": value},
+    }
+
+
+def test_failed_run_saves_its_leaderboard_first(s3):
+    from cleanup.results import save_leaderboard
+    from tests.handlers.conftest import ARTIFACTS_BUCKET, KEY_ARN
+
+    # Given a tuning job with two finished trials and an AutoML job that listed nothing yet
+    sm = clients.sagemaker()
+    with Stubber(sm) as stub:
+        stub.add_response(
+            "list_training_jobs_for_hyper_parameter_tuning_job",
+            {
+                "TrainingJobSummaries": [
+                    _trial(f"{NAMES.tuning_job}-001", 0.91),
+                    _trial(f"{NAMES.tuning_job}-002", 0.93),
+                ]
+            },
+        )
+        stub.add_response("list_candidates_for_auto_ml_job", {"Candidates": []})
+        # When cleanup saves the results of the failed run
+        note = save_leaderboard(sm, s3, run=make_run(), names=NAMES, bucket=ARTIFACTS_BUCKET, key_arn=KEY_ARN)
+    # Then leaderboard.json is where Evaluate would have written it, with the best trial
+    import json
+
+    body = s3.get_object(Bucket=ARTIFACTS_BUCKET, Key=f"reports/{NAMES.run_id}/leaderboard.json")[
+        "Body"
+    ].read()
+    board = json.loads(body)
+    assert board["tuning"]["best"] == f"{NAMES.tuning_job}-002" and len(board["tuning"]["trials"]) == 2
+    assert note.startswith("saved s3://") and "2 trial(s)" in note
+
+
+def test_an_existing_leaderboard_is_kept_and_deletion_goes_on(s3, context):
+    from tests.handlers.conftest import ARTIFACTS_BUCKET
+
+    key = f"reports/{NAMES.run_id}/leaderboard.json"
+    s3.put_object(Bucket=ARTIFACTS_BUCKET, Key=key, Body=b'{"from": "evaluate"}')
+    deploy_in_moto()
+    result = lambda_handler(machine_event("failed"), context)
+    assert "already saved" in result["notes"][0]
+    assert s3.get_object(Bucket=ARTIFACTS_BUCKET, Key=key)["Body"].read() == b'{"from": "evaluate"}'
+    assert result["deleted"] == serving()
+
+
+def test_a_leaderboard_that_cannot_be_saved_never_blocks_deletion(aws, context):
+    # Given no artifacts bucket at all (the write must fail)
+    deploy_in_moto()
+    result = lambda_handler(machine_event("failed"), context)
+    assert "leaderboard not saved" in result["notes"][0]
+    assert result["deleted"] == serving()
+
+
+def test_completed_runs_do_not_write_a_leaderboard(s3, context):
+    deploy_in_moto()
+    result = lambda_handler(machine_event("completed"), context)
+    assert result["notes"] == [] and result["deleted"] == serving()

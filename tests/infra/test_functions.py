@@ -19,7 +19,20 @@ HANDLERS = ("validate_input", "check_quotas", "plan_deployment", "evaluate", "cl
 
 @pytest.fixture(scope="module")
 def functions(dev: Template) -> dict[str, dict[str, Any]]:
-    return resources(dev, "AWS::Lambda::Function")
+    """The pipeline's step functions (the lifecycle's sweeper and teardown live under Lifecycle)."""
+    return {
+        key: value
+        for key, value in resources(dev, "AWS::Lambda::Function").items()
+        if key.startswith("Functions")
+    }
+
+
+def test_every_function_in_the_stack_follows_the_same_baseline(dev: Template) -> None:
+    every = resources(dev, "AWS::Lambda::Function")
+    assert len(every) == len(HANDLERS) + 2
+    for function in every.values():
+        assert function["Properties"]["Runtime"] == "python3.14"
+        assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}
 
 
 def test_one_function_per_pipeline_step(functions: dict[str, dict[str, Any]]) -> None:

@@ -1,0 +1,1 @@
+"""Teardown: a custom resource that, on stack deletion, leaves nothing running, billing or blocking."""
