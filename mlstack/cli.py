@@ -7,7 +7,9 @@ from collections.abc import Callable, Sequence
 
 # Each module exposes `register(subparsers)`, which adds its parser with `set_defaults(func=...)`,
 # func(args) -> exit code. A new command is a new module here.
-COMMAND_MODULES: tuple[str, ...] = ("mlstack.commands.local", "mlstack.commands.data")
+COMMAND_MODULES: tuple[str, ...] = tuple(
+    f"mlstack.commands.{name}" for name in ("local", "data", "run", "report", "quotas", "sweep", "demo")
+)
 
 Handler = Callable[[argparse.Namespace], int]
 

@@ -1,0 +1,140 @@
+"""`mlstack report`: download reports/<run>/, print leaderboard and test metrics, draw the charts as PNGs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from contracts.names import run_names
+from mlstack.commands import error
+from mlstack.handler_code import is_not_found
+from mlstack.leaderboard import confusion_matrices, finalists_table, leaderboard_table
+from mlstack.stack import StackError, Target, add_target_arguments, resolve
+from mlstack.tables import show
+
+FILES = ("evaluation.json", "leaderboard.json", "report.html")
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `report` to the CLI."""
+    parser = subparsers.add_parser(
+        "report",
+        help="download a run's report, print its tables, draw its charts",
+        description="Download reports/<run_id>/ from the artifacts bucket; print the leaderboard and the "
+        "test-set metrics; write report.html and PNG charts (tuning trials, leaderboard, confusion "
+        "matrices) into --out.",
+        allow_abbrev=False,
+    )
+    parser.add_argument("run", metavar="RUN", help="run id (as `mlstack run` prints), execution name or ARN")
+    parser.add_argument("--out", type=Path, help="directory to write to (default: reports/<run_id>)")
+    parser.add_argument("--top", type=int, default=10, help="trials/candidates per job in the table")
+    add_target_arguments(parser)
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.set_defaults(func=report_command)
+
+
+def _exists(s3: Any, bucket: str, key: str) -> bool:
+    try:
+        s3.head_object(Bucket=bucket, Key=key)
+    except ClientError as err:
+        if is_not_found(err):
+            return False
+        raise
+    return True
+
+
+def find_run_id(s3: Any, target: Target, run: str) -> str:
+    """The run id: RUN itself if its report exists, else the one derived from an execution name or ARN."""
+    bucket = target.outputs["ArtifactsBucketName"]
+    if _exists(s3, bucket, f"reports/{run}/evaluation.json"):
+        return run
+    name = run.rsplit(":", 1)[-1]  # an execution ARN ends with its name
+    try:
+        run_id = run_names(target.name_prefix, target.state_machine_arn, name).run_id
+    except ValueError:
+        run_id = ""
+    if run_id and _exists(s3, bucket, f"reports/{run_id}/evaluation.json"):
+        return run_id
+    raise StackError(
+        f"no report for {run!r} in s3://{bucket}/reports/ (neither as a run id nor as an execution of "
+        f"{target.name}); a run writes its report when it reaches Evaluate"
+    )
+
+
+def download(s3: Any, bucket: str, run_id: str, out: Path) -> dict[str, Path]:
+    """The report's files, written to `out` (report.html may be missing if Evaluate failed midway)."""
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    for name in FILES:
+        try:
+            body = s3.get_object(Bucket=bucket, Key=f"reports/{run_id}/{name}")["Body"].read()
+        except ClientError as err:
+            if is_not_found(err) and name == "report.html":
+                continue
+            raise
+        path = out / name
+        path.write_bytes(body)
+        files[name] = path
+    return files
+
+
+def draw(evaluation: dict[str, Any], board: dict[str, Any], out: Path) -> tuple[list[Path], list[str]]:
+    """Every chart that the data allows; notes for those it does not."""
+    from mlstack import charts  # matplotlib is slow to import: only when drawing
+
+    paths = [
+        charts.tuning_chart(board, out / "tuning.png"),
+        charts.leaderboard_chart(board, evaluation, out / "leaderboard.png"),
+    ]
+    notes: list[str] = []
+    classes = list(evaluation.get("classes") or [])
+    for variant, matrix in confusion_matrices(evaluation).items():
+        path = out / f"confusion-{charts.file_name(variant)}.png"
+        paths.append(charts.confusion_chart(matrix, classes, f"{variant}: confusion matrix", path))
+    if evaluation.get("problem_type") == "regression":
+        # evaluation.json keeps metrics, not per-row predictions; report.html has the residual plot.
+        notes.append("residual plots: see report.html (evaluation.json has no per-row predictions)")
+    return paths, notes
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """Handle `mlstack report`."""
+    try:
+        target = resolve(args)
+        s3 = target.aws.client("s3")
+        run_id = find_run_id(s3, target, args.run)
+        out = args.out or Path("reports") / run_id
+        files = download(s3, target.outputs["ArtifactsBucketName"], run_id, out)
+    except StackError as err:
+        error(str(err))
+        return 1
+    except (ClientError, BotoCoreError) as err:
+        error(f"cannot download the report of {args.run!r}: {err}")
+        return 1
+    evaluation = json.loads(files["evaluation.json"].read_text())
+    board = json.loads(files["leaderboard.json"].read_text())
+    charts, notes = draw(evaluation, board, out)
+    if args.json:
+        result = {
+            "run_id": run_id,
+            "winner": evaluation.get("winner"),
+            "metric": evaluation.get("winner_metric"),
+            "metrics": {v: e.get("metrics") for v, e in (evaluation.get("variants") or {}).items()},
+            "files": [str(p) for p in [*files.values(), *charts]],
+            "notes": notes,
+        }
+        print(json.dumps(result, indent=2))
+        return 0
+    show(leaderboard_table(board, args.top))
+    show(finalists_table(evaluation))
+    for warning in board.get("warnings") or []:
+        print(f"warning: {warning}")
+    for note in notes:
+        print(f"note: {note}")
+    print(f"html: {files.get('report.html', '(not written)')}")
+    print("charts: " + ", ".join(str(p) for p in charts))
+    return 0

@@ -1,0 +1,253 @@
+"""`mlstack run`: validate an input like ValidateInput does, start an execution, optionally follow it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.live import Live
+from rich.table import Table
+
+from contracts.names import RunNames, run_names
+from mlstack.commands import error, tty_console
+from mlstack.handler_code import (
+    AUTOPILOT_MODES,
+    KNOWN_KEYS,
+    STAGE_KEYS,
+    STRATEGIES,
+    InvalidInput,
+    check_input,
+)
+from mlstack.progress import Snapshot, plain_line, rows
+from mlstack.stack import StackError, Target, add_target_arguments, resolve, stage_of
+from mlstack.tables import metrics_table, show
+from mlstack.watch import follow
+from stacks.config import ConfigError
+
+# Step Functions' execution name rules: 1-80 characters, no whitespace or brackets or wildcards.
+EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+# Types argparse converts override flags to; the ranges and choices are checked by ValidateInput's rules.
+_FLAG_TYPES: Mapping[str, Any] = {"endpoint_ttl_hours": float, "use_spot_training": bool}
+_CHOICES = {"tuning_strategy": STRATEGIES, "autopilot_mode": AUTOPILOT_MODES}
+
+
+def _flag_type(key: str) -> Any:
+    if key in _FLAG_TYPES:
+        return _FLAG_TYPES[key]
+    return int if key.endswith(("_jobs", "_s", "_candidates", "_seconds")) else str
+
+
+def _add_overrides(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("overrides of the stage defaults (checked as ValidateInput does)")
+    for key in STAGE_KEYS:
+        flag = "--" + key.replace("_", "-")
+        kind = _flag_type(key)
+        if kind is bool:
+            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, dest=key)
+            continue
+        choices = f" ({', '.join(_CHOICES[key])})" if key in _CHOICES else ""
+        group.add_argument(
+            flag, type=kind, dest=key, metavar=key.split("_")[-1].upper(), help=choices or None
+        )
+    group.add_argument(
+        "--keep-endpoint", action="store_true", default=None, help="keep the endpoint until its TTL"
+    )
+    group.add_argument("--objective", help="tuning objective, e.g. validation:logloss")
+    group.add_argument("--tuning-ranges", metavar="JSON", help='e.g. \'{"eta": {"min": 0.05, "max": 0.3}}\'')
+    group.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help=f"any input key (VALUE is JSON, else a string); keys: {', '.join(KNOWN_KEYS)}",
+    )
+
+
+def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add `run` to the CLI."""
+    parser = subparsers.add_parser(
+        "run",
+        help="start the pipeline on a prepared dataset (and follow it)",
+        description="Start one execution of the stack's state machine. The input is checked with "
+        "ValidateInput's own rules first; exit 2 when it is invalid, 1 when the run fails.",
+        allow_abbrev=False,
+    )
+    parser.add_argument(
+        "--dataset", required=True, metavar="S3_URI", help="s3://<data-bucket>/datasets/<name>/"
+    )
+    parser.add_argument("--name", help="execution name (default: <dataset>-<UTC time>)")
+    add_target_arguments(parser)
+    _add_overrides(parser)
+    parser.add_argument("--follow", action="store_true", help="show progress until the run ends")
+    parser.add_argument(
+        "--interval", type=float, help="seconds between polls with --follow (default 2 local, 15 on AWS)"
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON (no progress)")
+    parser.set_defaults(func=run_command)
+
+
+class UsageError(ValueError):
+    """The arguments cannot make a valid input; exit code 2."""
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text  # a bare word such as Bayesian or ml.m5.large
+
+
+def build_input(args: argparse.Namespace) -> dict[str, Any]:
+    """The execution input: dataset, then flags, then --set pairs (later ones win)."""
+    given: dict[str, Any] = {"dataset": args.dataset}
+    for key in STAGE_KEYS:
+        if getattr(args, key, None) is not None:
+            given[key] = getattr(args, key)
+    if args.keep_endpoint:
+        given["keep_endpoint"] = True
+    if args.objective is not None:
+        given["objective"] = args.objective
+    if args.tuning_ranges is not None:
+        try:
+            given["tuning_ranges"] = json.loads(args.tuning_ranges)
+        except json.JSONDecodeError as err:
+            raise UsageError(f"--tuning-ranges: not valid JSON ({err})") from None
+    for pair in args.set:
+        key, sep, text = pair.partition("=")
+        if not sep or not key:
+            raise UsageError(f"--set: expected KEY=VALUE, got {pair!r}")
+        given[key.strip()] = _value(text)
+    return given
+
+
+def default_name(dataset: str, now: datetime) -> str:
+    """<dataset name>-<UTC time>: sortable, and readable in the console."""
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", dataset.rstrip("/").rsplit("/", 1)[-1]).strip("-")[:40] or "run"
+    return f"{name}-{now.astimezone(UTC):%Y%m%d-%H%M%S}"
+
+
+def plan(args: argparse.Namespace, target: Target) -> tuple[str, dict[str, Any], RunNames]:
+    """Execution name, input and run names; UsageError or InvalidInput when they cannot run."""
+    given = build_input(args)
+    defaults = {key: getattr(stage_of(args), key) for key in STAGE_KEYS}
+    check_input(given, defaults, target.outputs["DataBucketName"])
+    name = args.name or default_name(str(given["dataset"]), datetime.now(UTC))
+    if not EXECUTION_NAME.match(name):
+        raise UsageError(f"--name: {name!r} must be 1-80 letters, digits, '-' or '_'")
+    try:
+        names = run_names(target.name_prefix, target.state_machine_arn, name)
+    except ValueError as err:
+        raise UsageError(f"--name: {err}") from None
+    return name, given, names
+
+
+def _progress_printer(live: Live | None) -> Any:
+    last: list[str] = []
+
+    def show_snapshot(snapshot: Snapshot) -> None:
+        if live is not None:
+            table = Table(show_header=False, box=None, pad_edge=False)
+            table.add_column(style="bold")
+            table.add_column()
+            for label, text in rows(snapshot):
+                table.add_row(label, text)
+            live.update(table)
+            return
+        line = plain_line(snapshot)
+        if not last or line != last[-1]:  # a log gets a line per change, not per poll
+            print(f"[{int(snapshot.elapsed_s):>4d}s] {line}", flush=True)
+            last.append(line)
+
+    return show_snapshot
+
+
+def readable_cause(cause: str | None) -> str:
+    """A failed Lambda's cause is its error JSON with a stack trace: the message is what a user needs."""
+    if not cause:
+        return "-"
+    try:
+        parsed = json.loads(cause)
+    except json.JSONDecodeError:
+        return cause
+    if isinstance(parsed, dict) and isinstance(parsed.get("errorMessage"), str):
+        return str(parsed["errorMessage"])
+    return cause
+
+
+def finish(execution: Mapping[str, Any], as_json: bool) -> int:
+    """Print the winner and metrics, or the error and cause; the exit code."""
+    status = str(execution["status"])
+    output = json.loads(execution.get("output") or "{}") if status == "SUCCEEDED" else {}
+    result = {
+        "executionArn": execution["executionArn"],
+        "status": status,
+        "error": execution.get("error"),
+        "cause": execution.get("cause"),
+        "output": output,
+    }
+    if as_json:
+        print(json.dumps(result, indent=2, default=str))
+    elif status == "SUCCEEDED":
+        evaluation = output.get("evaluation") or {}
+        winner = evaluation.get("winner")
+        print(f"run {output.get('run_id')} SUCCEEDED: winner {winner} by {evaluation.get('metric')}")
+        show(metrics_table(evaluation.get("metrics") or {}, winner, "test-set metrics"))
+        print(f"report: {evaluation.get('report')}  (mlstack report {output.get('run_id')})")
+    else:
+        error(f"run {status}: {execution.get('error') or '-'}: {readable_cause(execution.get('cause'))}")
+    return 0 if status == "SUCCEEDED" else 1
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Handle `mlstack run`."""
+    try:
+        target = resolve(args)
+        name, given, names = plan(args, target)
+    except (UsageError, InvalidInput, ConfigError) as err:
+        error(str(err))
+        return 2
+    except StackError as err:
+        error(str(err))
+        return 1
+    sfn, sm = target.aws.client("stepfunctions"), target.aws.client("sagemaker")
+    try:
+        started = sfn.start_execution(
+            stateMachineArn=target.state_machine_arn, name=name, input=json.dumps(given)
+        )
+    except (ClientError, BotoCoreError) as err:
+        error(f"cannot start execution {name!r}: {err}")
+        return 1
+    arn = started["executionArn"]
+    if not args.follow:
+        if args.json:
+            print(
+                json.dumps({"executionArn": arn, "name": name, "run_id": names.run_id, "stack": target.name})
+            )
+        else:
+            print(arn)
+        return 0
+    if not args.json:
+        print(f"started {arn}\nrun id {names.run_id}", flush=True)
+    interval = args.interval or (2.0 if target.aws.is_local else 15.0)
+    console = None if args.json else tty_console()
+    try:
+        if args.json:
+            final = follow(sfn, sm, arn, names, lambda _: None, interval)
+        elif console is None:
+            final = follow(sfn, sm, arn, names, _progress_printer(None), interval)
+        else:
+            with Live(console=console, refresh_per_second=4, transient=False) as live:
+                final = follow(sfn, sm, arn, names, _progress_printer(live), interval)
+    except (ClientError, BotoCoreError) as err:
+        error(f"lost track of {arn}: {err}")
+        return 1
+    except KeyboardInterrupt:
+        print(f"\nstopped following; the run goes on: {arn}", file=sys.stderr)
+        return 130
+    return finish(final, args.json)
