@@ -27,6 +27,7 @@ MODULES = (
     "s3_bucket_delete",
     "iam_managed_policies",
     "kms_key_tags",
+    "service_quotas_sagemaker",
 )
 
 __all__ = ["MODULES", "MotoChangedError", "apply_all", "revert_all"]

@@ -67,3 +67,16 @@ def wrap(owner: Any, name: str, make: Callable[[Any], Any], *, expects: Sequence
     key = (id(owner), name)
     base = _originals[key] if key in _originals else getattr(owner, name)
     replace(owner, name, make(base), expects=expects)
+
+
+def add(owner: Any, name: str, new: Any) -> None:
+    """Give owner an attribute moto lacks (revertible); fail if moto has it now: re-check the fix."""
+    key = (id(owner), name)
+    if key in _originals:  # idempotent re-apply
+        setattr(owner, name, new)
+        return
+    if hasattr(owner, name):
+        raise MotoChangedError(f"{owner!r} now has {name!r}: moto implemented it, re-check the patch")
+    _applied.append((owner, name, _MISSING))
+    _originals[key] = None
+    setattr(owner, name, new)

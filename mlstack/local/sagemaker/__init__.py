@@ -3,11 +3,14 @@
 Entry points for the local AWS server:
 - `install()`: patch moto in-process (idempotent): SageMaker/Runtime actions, Step Functions integration.
 - `control_app()`: WSGI app mounted under `/_mlstack/sagemaker`:
-    POST   /faults  {"fail": "training|tuning|automl|endpoint", "reason": "...", "count": N}
-                    the next N (default: all, until cleared) such jobs/endpoints fail with that reason;
+    POST   /faults  {"fail": "training|tuning|automl|endpoint|invocation", "reason": "...", "count": N}
+                    the next N (default: all, until cleared) such jobs/endpoints/InvokeEndpoint calls
+                    fail with that reason (invocations as ModelError);
                     {"throttle": "<Action>", "count": N}: that API action raises ThrottlingException N times;
                     {"delay_endpoint_s": S}: endpoints stay Creating S seconds longer.
     DELETE /faults  clear all faults;  GET /faults  the active faults.
+    POST   /quotas  {"name": "<SageMaker quota name>", "value": N}: set its applied value (Service Quotas);
+    DELETE /quotas  back to the defaults;  GET /quotas  the overrides.
     GET    /state   live training, tuning and AutoML jobs, endpoints with their variant servers, processes.
 - `shutdown()`: stop every job and model server this process started (call on exit).
 """

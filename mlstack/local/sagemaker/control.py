@@ -69,6 +69,30 @@ def _route(method: str, path: str, environ: dict[str, Any]) -> tuple[str, Any]:
         return "200 OK", faults.snapshot()
     if path == "/faults" and method == "GET":
         return "200 OK", faults.snapshot()
+    if path == "/quotas":
+        return _quotas(method, environ)
     if path == "/state" and method == "GET":
         return "200 OK", state()
     return "404 Not Found", {"message": f"no route {method} {path}; see mlstack.local.sagemaker docs"}
+
+
+def _quotas(method: str, environ: dict[str, Any]) -> tuple[str, Any]:
+    """Applied SageMaker Service Quotas: POST {"name", "value"} sets one, DELETE resets, GET lists."""
+    from mlstack.local.patches import service_quotas_sagemaker as quotas
+
+    if method == "POST":
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        spec = json.loads(environ["wsgi.input"].read(length) if length else b"{}")
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str):
+            raise ValueError('the quota spec must be {"name": "<quota name>", "value": <number>}')
+        try:
+            value = float(spec["value"])
+        except (KeyError, TypeError, ValueError):
+            raise ValueError(f"value: expected a number, got {spec.get('value')!r}") from None
+        return "200 OK", quotas.set_applied(spec["name"], value)
+    if method == "DELETE":
+        quotas.reset()
+        return "200 OK", quotas.overrides()
+    if method == "GET":
+        return "200 OK", quotas.overrides()
+    return "405 Method Not Allowed", {"message": f"{method} /quotas is not supported"}

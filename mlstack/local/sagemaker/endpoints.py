@@ -486,6 +486,11 @@ def invoke(
         headers={"Content-Type": content_type or "text/csv", "Accept": accept or "text/csv"},
     )
     logs = f"arn:aws:logs:{region}:{account_id}:log-group:/aws/sagemaker/Endpoints/{name}"
+    injected = faults.take_failure("invocation")
+    if injected is not None:
+        raise ModelError(
+            f'Received server error (500) from {server.name} with message "{injected}".', 500, injected, logs
+        )
     try:
         with urllib.request.urlopen(request, timeout=60) as resp:
             return resp.read(), resp.headers.get("Content-Type", "text/csv"), server.name

@@ -8,7 +8,8 @@ from typing import Any
 
 from mlstack.local.sagemaker.common import ThrottlingException
 
-KINDS = ("training", "tuning", "automl", "endpoint")
+# "invocation": InvokeEndpoint answers ModelError, as when the model server fails on a request.
+KINDS = ("training", "tuning", "automl", "endpoint", "invocation")
 
 
 @dataclass

@@ -201,6 +201,25 @@ def test_faults_fail_throttle_and_delay_endpoints(sm, two_models):
     sm.delete_endpoint(EndpointName="ep-f")
 
 
+def test_an_injected_invocation_fault_answers_model_error_once(sm, runtime, two_models):
+    app = local_sagemaker.control_app()
+    sm.create_endpoint_config(EndpointConfigName="ep-inv", ProductionVariants=variants(("v", "ep-model-a")))
+    sm.create_endpoint(EndpointName="ep-inv", EndpointConfigName="ep-inv")
+    wait_endpoint(sm, "ep-inv")
+    fault = {"fail": "invocation", "reason": "Injected: crashed while predicting", "count": 1}
+    call(app, "POST", "/_mlstack/sagemaker/faults", fault)
+    body = features_csv(two_models["x"][:1])
+
+    with pytest.raises(ClientError) as err:
+        runtime.invoke_endpoint(EndpointName="ep-inv", Body=body, ContentType="text/csv")
+
+    assert err.value.response["Error"]["Code"] == "ModelError"
+    assert "Injected: crashed while predicting" in err.value.response["Error"]["Message"]
+    answer = runtime.invoke_endpoint(EndpointName="ep-inv", Body=body, ContentType="text/csv")
+    assert answer["InvokedProductionVariant"] == "v"  # the one injected failure was consumed
+    sm.delete_endpoint(EndpointName="ep-inv")
+
+
 def call(app: Any, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
     import io
 
