@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.errors import ConfigurationError, InvalidInput
+from contracts.run_input import INPUT_KEYS, STAGE_KEYS
 
 STRATEGIES = ("Bayesian", "Random", "Grid", "Hyperband")
 AUTOPILOT_MODES = ("ENSEMBLING", "HYPERPARAMETER_TUNING", "AUTO")
@@ -17,23 +18,6 @@ MAX_TRAINING_RUNTIME_S = 28 * 24 * 3600  # SageMaker's limit for one training jo
 MAX_JOB_RUNTIME_S = 30 * 24 * 3600  # tuning and AutoML jobs
 MAX_TTL_HOURS = 30 * 24
 
-# Keys the stage provides a default for (STAGE_DEFAULTS) and an execution may override.
-STAGE_KEYS = (
-    "training_instance_type",
-    "endpoint_instance_type",
-    "tuning_max_jobs",
-    "tuning_max_parallel_jobs",
-    "tuning_strategy",
-    "use_spot_training",
-    "training_max_runtime_s",
-    "autopilot_max_candidates",
-    "autopilot_max_runtime_s",
-    "autopilot_mode",
-    "poll_seconds",
-    "endpoint_ttl_hours",
-)
-# Keys only an execution gives.
-INPUT_KEYS = ("dataset", "tuning_ranges", "objective", "keep_endpoint")
 KNOWN_KEYS = tuple(sorted((*INPUT_KEYS, *STAGE_KEYS)))
 
 

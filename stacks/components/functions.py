@@ -18,6 +18,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
+from contracts.run_input import STAGE_KEYS
 from stacks.components.arns import sagemaker_arn
 from stacks.components.log_groups import encrypted_log_group
 from stacks.components.nag import BUCKET_GRANT_ACTIONS, KEY_GRANT_ACTIONS, acknowledge, resource_finding
@@ -35,21 +36,6 @@ _HANDLER_SAGEMAKER_KINDS = (
     "model",
     "hyper-parameter-tuning-job",
     "automl-job",
-)
-# Settings the handlers read as defaults for per-execution overrides.
-_STAGE_DEFAULT_KEYS = (
-    "training_instance_type",
-    "endpoint_instance_type",
-    "tuning_max_jobs",
-    "tuning_max_parallel_jobs",
-    "tuning_strategy",
-    "use_spot_training",
-    "training_max_runtime_s",
-    "autopilot_max_candidates",
-    "autopilot_max_runtime_s",
-    "autopilot_mode",
-    "poll_seconds",
-    "endpoint_ttl_hours",
 )
 
 
@@ -136,7 +122,7 @@ class PipelineFunctions(Construct):
             compatible_runtimes=[RUNTIME],
             description="Powertools for AWS Lambda (Python), the version pinned in requirements.txt",
         )
-        defaults = {k: v for k, v in asdict(config).items() if k in _STAGE_DEFAULT_KEYS}
+        defaults = {k: v for k, v in asdict(config).items() if k in STAGE_KEYS}
         self._environment = {
             "DATA_BUCKET": data_bucket.bucket_name,
             "ARTIFACTS_BUCKET": artifacts_bucket.bucket_name,
