@@ -2,6 +2,7 @@
 SHELL := /bin/bash
 VENV  := .venv
 PY    := $(VENV)/bin/python
+CHECKOV_VENV := .venv-checkov
 # Node 22 from node_modules first: jsii and the CDK CLI refuse (or warn on) the machine's older Node.
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 STAGE ?= dev
@@ -16,6 +17,11 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproj
 	$(PY) -m pip install --quiet --upgrade pip==25.3
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+$(CHECKOV_VENV)/.installed: requirements-checkov.txt constraints-checkov.txt
+	test -d $(CHECKOV_VENV) || python3 -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet -r requirements-checkov.txt -c constraints-checkov.txt
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
@@ -34,10 +40,14 @@ test: setup
 test-fast: setup
 	$(PY) -m pytest -m 'not e2e'
 
-lint: setup
+lint: setup $(CHECKOV_VENV)/.installed
 	ruff check .
 	ruff format --check .
 	mypy $(wildcard stacks lambda training mlstack contracts benchmarks) app.py
+	rm -rf cdk.out  # scan only this synth's templates, not an older stage's
+	$(CDK) synth --quiet
+	cfn-lint
+	for template in cdk.out/*.template.json; do $(CHECKOV_VENV)/bin/checkov --config-file .checkov.yaml -f $$template || exit 1; done
 
 synth: setup
 	$(CDK) synth --quiet

@@ -264,6 +264,8 @@ class PipelineFunctions(Construct):
                 resources=[log_group.log_group_arn],
             )
         )
+        # Lambda decrypts the environment with the function's own role.
+        self._key.grant_decrypt(role)
         return lambda_.Function(
             scope,
             construct_id,
@@ -275,6 +277,8 @@ class PipelineFunctions(Construct):
             timeout=timeout,
             memory_size=memory_mb,
             environment={**self._environment, "POWERTOOLS_SERVICE_NAME": name, **(environment or {})},
+            # Bucket names, ARNs and defaults are not secret, but at rest they stay under our key too.
+            environment_encryption=self._key,
             log_group=log_group,
             role=role,
             tracing=lambda_.Tracing.ACTIVE,

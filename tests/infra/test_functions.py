@@ -30,9 +30,11 @@ def functions(dev: Template) -> dict[str, dict[str, Any]]:
 def test_every_function_in_the_stack_follows_the_same_baseline(dev: Template) -> None:
     every = resources(dev, "AWS::Lambda::Function")
     assert len(every) == len(HANDLERS) + 2
+    key = {"Fn::GetAtt": [logical_id(dev, "AWS::KMS::Key", "StorageKey"), "Arn"]}
     for function in every.values():
         assert function["Properties"]["Runtime"] == "python3.14"
         assert function["Properties"]["TracingConfig"] == {"Mode": "Active"}
+        assert function["Properties"]["KmsKeyArn"] == key
 
 
 def test_one_function_per_pipeline_step(functions: dict[str, dict[str, Any]]) -> None:
