@@ -273,10 +273,8 @@ class Pipeline(Construct):
                 "containers.$": "$.best.containers",
             },
         )
-        wait = sfn.Wait(self, "WaitForAutopilot", time=sfn.WaitTime.seconds_path("$.run.poll_seconds"))
         loop = self._bounded_poll(
             "Autopilot",
-            wait=wait,
             describe=describe,
             status_path="$.autopilot.status",
             done={"Completed": describe_best.next(succeeded)},
@@ -299,7 +297,6 @@ class Pipeline(Construct):
         self,
         name: str,
         *,
-        wait: sfn.Wait,
         describe: sfn.TaskStateBase,
         status_path: str,
         done: dict[str, sfn.IChainable],
@@ -320,6 +317,7 @@ class Pipeline(Construct):
         for status, target in {**done, **failed}.items():
             decide.when(sfn.Condition.string_equals(status_path, status), target)
         decide.when(sfn.Condition.number_greater_than_json_path(f"{counter}.count", limit_path), on_limit)
+        wait = sfn.Wait(self, f"WaitFor{name}", time=sfn.WaitTime.seconds_path("$.run.poll_seconds"))
         decide.otherwise(wait)
         start.next(wait).next(describe).next(count).next(decide)
         return start
@@ -406,10 +404,8 @@ class Pipeline(Construct):
             failure,
         )
         in_service = sfn.Pass(self, "EndpointInService")
-        wait = sfn.Wait(self, "WaitForEndpoint", time=sfn.WaitTime.seconds_path("$.run.poll_seconds"))
         loop = self._bounded_poll(
             "Endpoint",
-            wait=wait,
             describe=describe,
             status_path="$.endpoint.status",
             done={"InService": in_service},
