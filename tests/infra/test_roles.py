@@ -40,10 +40,10 @@ def test_no_managed_policies_anywhere(dev: Template) -> None:
 
 
 def test_no_s3_or_kms_action_on_a_wildcard_resource(dev: Template) -> None:
-    for statement in statements(dev):
-        actions = as_list(statement["Action"])
-        if any(action.startswith(("s3:", "kms:")) for action in actions):
-            assert "*" not in as_list(statement["Resource"]), statement
+    storage = [s for s in statements(dev) if any(a.startswith(("s3:", "kms:")) for a in as_list(s["Action"]))]
+    assert storage
+    for statement in storage:
+        assert "*" not in as_list(statement["Resource"]), statement
 
 
 def test_no_service_wide_action(dev: Template) -> None:
@@ -73,11 +73,15 @@ def test_pass_role_is_only_for_itself_and_only_to_sagemaker(dev: Template) -> No
 
 def test_sagemaker_actions_are_limited_to_the_name_prefix(dev: Template) -> None:
     role_id, _ = _execution_role(dev)
-    for statement in _role_statements(dev, role_id):
-        if any(action.startswith("sagemaker:") for action in as_list(statement["Action"])):
-            for resource in as_list(statement["Resource"]):
-                rendered = str(resource)
-                assert "/mlsdev-*" in rendered, resource
+    scoped = [
+        s
+        for s in _role_statements(dev, role_id)
+        if any(a.startswith("sagemaker:") for a in as_list(s["Action"]))
+    ]
+    assert scoped
+    for statement in scoped:
+        for resource in as_list(statement["Resource"]):
+            assert "/mlsdev-*" in str(resource), resource
 
 
 def test_the_role_reads_data_and_writes_artifacts(dev: Template) -> None:
