@@ -9,13 +9,14 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from mlstack import demo_steps
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def tool_env(extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The environment `make` gives commands: Node 22 and the venv first on PATH."""
-    path = f"{ROOT / 'node_modules' / '.bin'}:{ROOT / '.venv' / 'bin'}:{os.environ.get('PATH', '')}"
-    return {**os.environ, "PATH": path, **(extra or {})}
+    """The environment the demo gives the CDK CLI (Node 22 first on PATH), plus `extra`."""
+    return demo_steps.tool_env({**os.environ, **(extra or {})})
 
 
 def timed(action: Callable[[], object]) -> float:

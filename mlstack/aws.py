@@ -45,10 +45,6 @@ class Aws:
             aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
         )
 
-    def subprocess_env(self) -> dict[str, str]:
-        """os.environ with this AWS's settings on top (for the CDK CLI and `mlstack` children)."""
-        return {**os.environ, **self.env}
-
 
 def local_port() -> int:
     """The port of the local AWS `mlstack local up` started, else the default one."""

@@ -19,6 +19,7 @@ from mlstack.leaderboard import (
     autopilot_maximize,
     best_so_far,
     ranked,
+    score,
     trial_objectives,
     tuning_maximize,
 )
@@ -56,7 +57,7 @@ def tuning_chart(board: Mapping[str, Any], path: Path) -> Path:
 def _bars(
     axes: Any, entries: Sequence[Mapping[str, Any]], best: str | None, title: str, prefix: str = ""
 ) -> None:
-    shown = [e for e in entries if isinstance(e.get("objective"), int | float)][:TOP][::-1]
+    shown = [e for e in entries if score(e) is not None][:TOP][::-1]
     if not shown:
         axes.text(0.5, 0.5, "no scored entries", ha="center", va="center")
         axes.set_axis_off()

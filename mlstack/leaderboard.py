@@ -10,16 +10,17 @@ from mlstack.tables import Rows, metrics_table, number
 TOP = 10
 
 
-def _score(entry: Mapping[str, Any]) -> float | None:
+def score(entry: Mapping[str, Any]) -> float | None:
+    """The entry's objective as a number, None when it has none (booleans are not scores)."""
     value = entry.get("objective")
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def ranked(entries: Sequence[Mapping[str, Any]], maximize: bool) -> list[Mapping[str, Any]]:
     """Best first; entries without an objective last, in their original order."""
-    scored = [e for e in entries if _score(e) is not None]
-    unscored = [e for e in entries if _score(e) is None]
-    return sorted(scored, key=lambda e: _score(e) or 0.0, reverse=maximize) + unscored
+    scored = [e for e in entries if score(e) is not None]
+    unscored = [e for e in entries if score(e) is None]
+    return sorted(scored, key=lambda e: score(e) or 0.0, reverse=maximize) + unscored
 
 
 def tuning_maximize(board: Mapping[str, Any]) -> bool:
@@ -44,7 +45,7 @@ def best_so_far(objectives: Sequence[float | None], maximize: bool) -> list[floa
 
 def trial_objectives(board: Mapping[str, Any]) -> list[float | None]:
     """Objectives of the tuning trials in launch order (leaderboard.json keeps that order)."""
-    return [_score(t) for t in board.get("tuning", {}).get("trials") or []]
+    return [score(t) for t in board.get("tuning", {}).get("trials") or []]
 
 
 def leaderboard_table(board: Mapping[str, Any], top: int = TOP) -> Rows:

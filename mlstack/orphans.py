@@ -10,7 +10,6 @@ from botocore.exceptions import ClientError
 
 from contracts.names import run_names
 from mlstack.handler_code import (
-    EXPIRES_TAG,
     RUN_TAG,
     STACK_TAG,
     Outcome,
@@ -43,7 +42,6 @@ class Resource:
     kind: str
     name: str
     run_id: str | None
-    expires: str | None
 
 
 @dataclass(frozen=True)
@@ -64,7 +62,7 @@ def tagged(sm: Any, stack: str) -> list[Resource]:
             for item in page.get(key, []):
                 tags = _tags(sm, item[arn_field])
                 if tags is not None and tags.get(STACK_TAG) == stack:
-                    found.append(Resource(kind, item[name_field], tags.get(RUN_TAG), tags.get(EXPIRES_TAG)))
+                    found.append(Resource(kind, item[name_field], tags.get(RUN_TAG)))
     return found
 
 

@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from mlstack.tables import number
+
 
 @dataclass(frozen=True)
 class TuningProgress:
@@ -94,10 +96,6 @@ def active_states(events: Iterable[Mapping[str, Any]]) -> tuple[str, ...]:
     return tuple(depth)
 
 
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
-
-
 def _clock(seconds: float) -> str:
     minutes, secs = divmod(int(seconds), 60)
     return f"{minutes:02d}:{secs:02d}"
@@ -117,7 +115,7 @@ def rows(snapshot: Snapshot, clock: bool = True) -> list[tuple[str, str]]:
             (
                 "tuning",
                 f"{tuning.status}  trials {tuning.done}{budget} done, {tuning.running} running, "
-                f"{tuning.failed} failed  best {tuning.metric or 'objective'} {_number(tuning.best)}",
+                f"{tuning.failed} failed  best {tuning.metric or 'objective'} {number(tuning.best)}",
             )
         )
     auto = snapshot.autopilot
@@ -129,7 +127,7 @@ def rows(snapshot: Snapshot, clock: bool = True) -> list[tuple[str, str]]:
             (
                 "autopilot",
                 f"{auto.status}{detail}  candidates {auto.candidates}  "
-                f"best {auto.metric or 'objective'} {_number(auto.best)}",
+                f"best {auto.metric or 'objective'} {number(auto.best)}",
             )
         )
     out.append(("endpoint", snapshot.endpoint or "-"))

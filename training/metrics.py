@@ -38,11 +38,6 @@ def metric_regex(metric_name: str) -> str:
     return r"\[(?:[0-9]+|" + FINAL + r")\] " + re.escape(metric_name) + "=(" + VALUE_PATTERN + ")"
 
 
-def metric_definitions(metric_names: list[str]) -> list[dict[str, str]]:
-    """SageMaker `MetricDefinitions` for the given metric names."""
-    return [{"Name": name, "Regex": metric_regex(name)} for name in metric_names]
-
-
 def parse_metric_lines(text: str) -> dict[str, list[tuple[int, float]]]:
     """Per-round values of every metric in a log, in the order printed (final lines excluded)."""
     series: dict[str, list[tuple[int, float]]] = {}

@@ -17,11 +17,11 @@ class Split:
     test: np.ndarray
 
 
-def _cut(positions: np.ndarray, minimum: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _cut(positions: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Cut already shuffled positions into train/validation/test by FRACTIONS."""
     n = len(positions)
-    n_validation = max(minimum, round(n * FRACTIONS["validation"]))
-    n_test = max(minimum, round(n * FRACTIONS["test"]))
+    n_validation = max(1, round(n * FRACTIONS["validation"]))
+    n_test = max(1, round(n * FRACTIONS["test"]))
     n_train = n - n_validation - n_test
     return (
         positions[:n_train],
@@ -36,12 +36,12 @@ def split_rows(n_rows: int, *, seed: int, classes: np.ndarray | None = None) -> 
         raise ValueError(f"need at least {MIN_ROWS} rows to split, got {n_rows}")
     rng = np.random.default_rng(seed)
     if classes is None:
-        train, validation, test = _cut(rng.permutation(n_rows), 1)
+        train, validation, test = _cut(rng.permutation(n_rows))
     else:
         parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         for code in np.unique(classes):
             members = np.flatnonzero(classes == code)
-            parts.append(_cut(rng.permutation(members), 1))
+            parts.append(_cut(rng.permutation(members)))
         # Interleave the classes so no file is sorted by label.
         train, validation, test = (rng.permutation(np.concatenate([p[i] for p in parts])) for i in range(3))
     return Split(train, validation, test)

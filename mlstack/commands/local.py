@@ -54,16 +54,3 @@ def run_status(args: argparse.Namespace) -> int:
     )
     print(f"log: {running.log}")
     return 0 if ready else 1
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry (`python -m mlstack.commands.local up`) until cli.py wires `register`."""
-    parser = argparse.ArgumentParser(prog="mlstack")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["local", *(sys.argv[1:] if argv is None else argv)])
-    code: int = args.func(args)
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

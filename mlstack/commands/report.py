@@ -12,7 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from contracts.names import run_names
 from mlstack.commands import error
 from mlstack.handler_code import is_not_found
-from mlstack.leaderboard import confusion_matrices, finalists_table, leaderboard_table
+from mlstack.leaderboard import TOP, confusion_matrices, finalists_table, leaderboard_table
 from mlstack.stack import StackError, Target, add_target_arguments, resolve
 from mlstack.tables import show
 
@@ -31,7 +31,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     parser.add_argument("run", metavar="RUN", help="run id (as `mlstack run` prints), execution name or ARN")
     parser.add_argument("--out", type=Path, help="directory to write to (default: reports/<run_id>)")
-    parser.add_argument("--top", type=int, default=10, help="trials/candidates per job in the table")
+    parser.add_argument("--top", type=int, default=TOP, help="trials/candidates per job in the table")
     add_target_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.set_defaults(func=report_command)

@@ -135,7 +135,8 @@ def default_name(dataset: str, now: datetime) -> str:
 def plan(args: argparse.Namespace, target: Target) -> tuple[str, dict[str, Any], RunNames]:
     """Execution name, input and run names; UsageError or InvalidInput when they cannot run."""
     given = build_input(args)
-    defaults = {key: getattr(stage_of(args), key) for key in STAGE_KEYS}
+    stage = stage_of(args)  # reads cdk.json once
+    defaults = {key: getattr(stage, key) for key in STAGE_KEYS}
     check_input(given, defaults, target.outputs["DataBucketName"])
     name = args.name or default_name(str(given["dataset"]), datetime.now(UTC))
     if not EXECUTION_NAME.match(name):

@@ -41,8 +41,13 @@ def test_usage_errors_exit_2(argv, capsys):
 
 
 def test_there_is_a_flag_for_every_key_a_stage_defaults():
-    args = build_parser().parse_args(["run", "--dataset", "s3://b/datasets/x/"])
-    assert all(hasattr(args, key) for key in STAGE_KEYS)
+    for key in STAGE_KEYS:
+        flag = "--" + key.replace("_", "-")
+        argv = ["run", "--dataset", "s3://b/datasets/x/"]
+        # Booleans are switches; every other flag takes a value, parsed to the key's type.
+        sample = [flag] if key == "use_spot_training" else [flag, "ml.m5.large" if "instance" in key else "1"]
+        given = build_input(build_parser().parse_args([*argv, *sample]))
+        assert key in given, flag
 
 
 def test_flags_and_set_pairs_become_the_input():

@@ -8,9 +8,9 @@ from mlstack.tables import Rows, metrics_table, number
 
 def test_only_resources_of_running_runs_are_kept():
     resources = [
-        Resource("endpoint", "mls-a", "run-a", None),
-        Resource("model", "mls-b-xgb", "run-b", None),
-        Resource("model", "mls-untagged", None, None),
+        Resource("endpoint", "mls-a", "run-a"),
+        Resource("model", "mls-b-xgb", "run-b"),
+        Resource("model", "mls-untagged", None),
     ]
     decisions = decide(resources, running={"run-a"})
     assert [(d.resource.name, d.delete) for d in decisions] == [

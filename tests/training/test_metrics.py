@@ -8,7 +8,6 @@ from training.metrics import (
     METRIC_LINE,
     final_metrics,
     format_metric_line,
-    metric_definitions,
     metric_regex,
     parse_metric_lines,
 )
@@ -61,9 +60,3 @@ def test_metric_regex_does_not_match_a_metric_that_only_shares_a_prefix():
 def test_the_last_regex_match_is_the_final_value_as_sagemaker_reads_it():
     values = re.findall(metric_regex("validation:auc"), LOG)
     assert float(values[-1]) == 0.9123
-
-
-def test_metric_definitions_use_the_same_regex():
-    assert metric_definitions(["validation:auc"]) == [
-        {"Name": "validation:auc", "Regex": metric_regex("validation:auc")}
-    ]
