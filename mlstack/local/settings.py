@@ -40,3 +40,10 @@ def client_env(port: int) -> dict[str, str]:
         "AWS_DEFAULT_REGION": REGION,
         **DUMMY_CREDENTIALS,
     }
+
+
+def moto_port() -> int:
+    """The port moto's own service calls go back to (MOTO_PORT, set by the server before serving)."""
+    from moto.settings import moto_server_port
+
+    return int(moto_server_port())

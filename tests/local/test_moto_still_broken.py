@@ -7,6 +7,7 @@ import time
 from datetime import UTC, datetime
 
 import boto3
+import moto.cloudformation.parsing as parsing
 import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
@@ -20,6 +21,9 @@ ROLE = "arn:aws:iam::123456789012:role/r"
 @pytest.fixture(autouse=True)
 def unpatched(monkeypatch):
     patches.revert_all()  # these tests look at moto as shipped
+    # Our CloudFormation models stay registered as subclasses once defined: hide them too.
+    shipped = {k: v for k, v in parsing.get_model_map().items() if not v.__module__.startswith("mlstack.")}
+    monkeypatch.setattr(parsing, "get_model_map", lambda: shipped)
     for key, value in {
         "AWS_ACCESS_KEY_ID": "t",
         "AWS_SECRET_ACCESS_KEY": "t",

@@ -6,7 +6,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -150,8 +149,3 @@ def invoke(spec: FunctionSpec, event: bytes, port: int) -> Invocation:
         outcome = json.loads(result_file.read_text(encoding="utf-8"))
     payload = outcome["payload"].encode()
     return Invocation(payload, None if outcome["ok"] else "Unhandled", logs, request_id)
-
-
-def purge_cache() -> None:
-    """Delete the extracted code cache (used by `mlstack local down --clean`)."""
-    shutil.rmtree(state_dir() / "lambda-code", ignore_errors=True)

@@ -8,6 +8,7 @@ from typing import Any
 
 from mlstack.local import cfn_responses
 from mlstack.local.patches._patching import wrap
+from mlstack.local.settings import moto_port
 
 # How long a stack operation waits for a provider that returned without answering (it should have
 # answered before returning; this covers providers that answer from a background thread).
@@ -33,12 +34,6 @@ def _stringify(value: Any) -> Any:
     return value if value is None or isinstance(value, str) else str(value)
 
 
-def _port() -> int:
-    from moto.settings import moto_server_port
-
-    return int(moto_server_port())
-
-
 def send_request(
     *,
     account_id: str,
@@ -60,7 +55,7 @@ def send_request(
             f"ServiceToken {token!r}: the local AWS supports Lambda providers only", logical_id
         )
     fn = lambda_backends[account_id][region_name].get_function(token)
-    pending = cfn_responses.expect(_port())
+    pending = cfn_responses.expect(moto_port())
     request_id = str(uuid.uuid4())
     event: dict[str, Any] = {
         "RequestType": request_type,

@@ -8,6 +8,7 @@ from typing import Any
 from mlstack.local.deliver import send_to_arn
 from mlstack.local.lambda_runtime import async_invoke, runner
 from mlstack.local.patches._patching import replace, wrap
+from mlstack.local.settings import moto_port
 
 # Lambda returns at most the last 4 KB of the log in X-Amz-Log-Result.
 _LOG_TAIL_BYTES = 4096
@@ -29,12 +30,6 @@ def spec_of(fn: Any) -> runner.FunctionSpec:
     )
 
 
-def _port() -> int:
-    from moto.settings import moto_server_port
-
-    return int(moto_server_port())
-
-
 def _header(headers: Any, name: str, default: str) -> str:
     if not headers:
         return default
@@ -52,7 +47,7 @@ def _as_bytes(body: Any) -> bytes:
 
 def run_sync(fn: Any, event: bytes) -> runner.Invocation:
     """Run once and record the output in the function's log group like Lambda does."""
-    result = runner.invoke(spec_of(fn), event, _port())
+    result = runner.invoke(spec_of(fn), event, moto_port())
     fn.logs_backend.ensure_log_group(fn.logs_group_name)
     fn.save_logs(f"START RequestId: {result.request_id}\n{result.logs}\nEND RequestId: {result.request_id}")
     return result

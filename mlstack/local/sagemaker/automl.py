@@ -25,6 +25,7 @@ from mlstack.local.sagemaker.common import (
     arn,
     backend,
     drop_none,
+    register,
     seed_from,
     utcnow,
 )
@@ -200,12 +201,10 @@ def create(account_id: str, region: str, request: dict[str, Any]) -> AutoMLJob:
     if not (request.get("OutputDataConfig") or {}).get("S3OutputPath"):
         raise ValidationException("OutputDataConfig.S3OutputPath is required.")
     store = backend(account_id, region).auto_ml_jobs
-    if name in store:
-        raise ResourceInUse(
-            f"Resource Already Exists: Auto ML Job with name {name} already exists. Choose a different name."
-        )
-    job = AutoMLJob(account_id, region, request)
-    store[name] = job
+    exists = ResourceInUse(
+        f"Resource Already Exists: Auto ML Job with name {name} already exists. Choose a different name."
+    )
+    job = register(store, name, AutoMLJob(account_id, region, request), exists)
     threading.Thread(target=run, args=(job,), name=f"automl-{name}", daemon=True).start()
     return job
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from moto.core.exceptions import ServiceException
 from moto.sagemaker.models import sagemaker_backends
@@ -29,8 +30,14 @@ class ResourceNotFound(ServiceException):
     code = "ResourceNotFound"
 
 
-class ResourceLimitExceeded(ServiceException):
-    code = "ResourceLimitExceeded"
+T = TypeVar("T")
+
+
+def register(store: MutableMapping[str, Any], name: str, item: T, exists: ServiceException) -> T:
+    """Add `item` under `name`, or raise `exists`: one atomic step, so two creates cannot both win."""
+    if store.setdefault(name, item) is not item:
+        raise exists
+    return item
 
 
 class ThrottlingException(ServiceException):

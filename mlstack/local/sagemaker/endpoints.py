@@ -26,6 +26,7 @@ from mlstack.local.sagemaker.common import (
     arn,
     backend,
     drop_none,
+    register,
     utcnow,
 )
 from mlstack.local.sagemaker.names import validate_name
@@ -202,13 +203,8 @@ def create_model(account_id: str, region: str, request: dict[str, Any]) -> Model
     if not (request.get("PrimaryContainer") or request.get("Containers")):
         raise ValidationException("Either PrimaryContainer or Containers must be specified.")
     store = backend(account_id, region)._models
-    if name in store:
-        raise ValidationException(
-            f'Cannot create already existing model "{arn(account_id, region, "model", name)}".'
-        )
-    model = Model(account_id, region, request)
-    store[name] = model
-    return model
+    exists = f'Cannot create already existing model "{arn(account_id, region, "model", name)}".'
+    return register(store, name, Model(account_id, region, request), ValidationException(exists))
 
 
 def get_model(account_id: str, region: str, name: str) -> Model:
@@ -237,12 +233,9 @@ def create_endpoint_config(account_id: str, region: str, request: dict[str, Any]
         seen.add(v.get("VariantName", ""))
         get_model(account_id, region, v.get("ModelName", ""))
     store = backend(account_id, region).endpoint_configs
-    if name in store:
-        config_arn = arn(account_id, region, "endpoint-config", name)
-        raise ValidationException(f'Cannot create already existing endpoint configuration "{config_arn}".')
-    config = EndpointConfig(account_id, region, request)
-    store[name] = config
-    return config
+    config_arn = arn(account_id, region, "endpoint-config", name)
+    exists = ValidationException(f'Cannot create already existing endpoint configuration "{config_arn}".')
+    return register(store, name, EndpointConfig(account_id, region, request), exists)
 
 
 def get_endpoint_config(account_id: str, region: str, name: str) -> EndpointConfig:
@@ -263,12 +256,10 @@ def create_endpoint(account_id: str, region: str, request: dict[str, Any]) -> En
     name = validate_name("endpointName", request.get("EndpointName"))
     config = get_endpoint_config(account_id, region, request.get("EndpointConfigName", ""))
     store = backend(account_id, region).endpoints
-    if name in store:
-        raise ValidationException(
-            f'Cannot create already existing endpoint "{arn(account_id, region, "endpoint", name)}".'
-        )
-    endpoint = Endpoint(account_id, region, request, config)
-    store[name] = endpoint
+    exists = f'Cannot create already existing endpoint "{arn(account_id, region, "endpoint", name)}".'
+    endpoint = register(
+        store, name, Endpoint(account_id, region, request, config), ValidationException(exists)
+    )
     threading.Thread(
         target=_deploy, args=(endpoint, config, False), name=f"endpoint-{name}", daemon=True
     ).start()
@@ -307,11 +298,6 @@ def delete_endpoint(account_id: str, region: str, name: str) -> None:
     for server in servers:
         server.stop()
     backend(account_id, region).endpoints.pop(name, None)
-
-
-def stop_all_servers() -> None:
-    """Used at shutdown; the processes themselves are also reaped by procs.kill_all."""
-    procs.kill_all()
 
 
 def _deploy(endpoint: Endpoint, config: EndpointConfig, updating: bool) -> None:

@@ -25,6 +25,7 @@ from mlstack.local.sagemaker.common import (
     arn,
     backend,
     drop_none,
+    register,
     utcnow,
 )
 from mlstack.local.sagemaker.metrics_adapter import last_values, per_round
@@ -206,14 +207,15 @@ def create(account_id: str, region: str, request: dict[str, Any]) -> TrainingJob
     validate_request(request)
     jobs = backend(account_id, region).training_jobs
     name = request["TrainingJobName"]
-    if name in jobs:
-        job_arn = arn(account_id, region, "training-job", name)
-        raise ResourceInUse(
+    job = register(
+        jobs,
+        name,
+        TrainingJob(account_id, region, request),
+        ResourceInUse(
             "Training job names must be unique within an AWS account and region, and a training job "
-            f"with this name already exists ({job_arn})"
-        )
-    job = TrainingJob(account_id, region, request)
-    jobs[name] = job
+            f"with this name already exists ({arn(account_id, region, 'training-job', name)})"
+        ),
+    )
     threading.Thread(target=run, args=(job,), name=f"training-{name}", daemon=True).start()
     return job
 

@@ -21,6 +21,7 @@ from mlstack.local.sagemaker.common import (
     arn,
     backend,
     drop_none,
+    register,
     seed_from,
     utcnow,
 )
@@ -292,7 +293,7 @@ def trial_name(job_name: str, index: int) -> str:
 def create(account_id: str, region: str, request: dict[str, Any]) -> TuningJob:
     name = validate_name("hyperParameterTuningJobName", request.get("HyperParameterTuningJobName"))
     config = request.get("HyperParameterTuningJobConfig") or {}
-    if not config.get("HyperParameterTuningJobObjective") and config.get("Strategy") != "Grid":
+    if not config.get("HyperParameterTuningJobObjective"):
         raise ValidationException("HyperParameterTuningJobObjective is required.")
     if not (request.get("TrainingJobDefinition") or request.get("TrainingJobDefinitions")):
         raise ValidationException("Either TrainingJobDefinition or TrainingJobDefinitions is required.")
@@ -300,10 +301,8 @@ def create(account_id: str, region: str, request: dict[str, Any]) -> TuningJob:
     if config.get("Strategy") == "Grid":
         _grid(space)
     store = backend(account_id, region).hyper_parameter_tuning_jobs
-    if name in store:
-        raise ResourceInUse(f"Hyperparameter tuning job '{name}' already exists.")
-    job = TuningJob(account_id, region, request)
-    store[name] = job
+    exists = ResourceInUse(f"Hyperparameter tuning job '{name}' already exists.")
+    job = register(store, name, TuningJob(account_id, region, request), exists)
     threading.Thread(target=run, args=(job,), name=f"tuning-{name}", daemon=True).start()
     return job
 

@@ -200,6 +200,14 @@ def test_grid_rejects_continuous_ranges(sm):
     assert err.value.response["Error"]["Code"] == "ValidationException"
 
 
+def test_grid_without_an_objective_is_rejected_at_create(sm):
+    request = tuning_request("tune-noobjective", "s3://b/p", "Grid")
+    del request["HyperParameterTuningJobConfig"]["HyperParameterTuningJobObjective"]
+    with pytest.raises(ClientError) as err:
+        sm.create_hyper_parameter_tuning_job(**request)
+    assert "HyperParameterTuningJobObjective is required" in err.value.response["Error"]["Message"]
+
+
 def test_describe_unknown_tuning_job_is_resource_not_found(sm):
     with pytest.raises(ClientError) as err:
         sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="nope")
