@@ -25,9 +25,9 @@ from common.sagemaker_cleanup import (  # noqa: E402
     delete_model,
 )
 from common.tags import EXPIRES_TAG, RUN_TAG, STACK_TAG, tags_of  # noqa: E402
-from contracts.run_input import STAGE_KEYS  # noqa: E402
+from contracts.run_input import AUTOPILOT_MODES, STAGE_KEYS, STRATEGIES  # noqa: E402
 from validate_input.dataset import parse_dataset_uri  # noqa: E402
-from validate_input.options import AUTOPILOT_MODES, KNOWN_KEYS, STRATEGIES, parse_options  # noqa: E402
+from validate_input.options import KNOWN_KEYS, parse_options  # noqa: E402
 from validate_input.ranges import resolve_ranges  # noqa: E402
 
 __all__ = [

@@ -6,11 +6,18 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any, Literal, cast
 
+from contracts.run_input import (
+    AUTOPILOT_MODES,
+    INSTANCE_TYPE_PATTERN,
+    MAX_JOB_RUNTIME_S,
+    MAX_TRAINING_RUNTIME_S,
+    MIN_RUNTIME_S,
+    STRATEGIES,
+)
+
 RemovalPolicyName = Literal["destroy", "retain"]
 
-TUNING_STRATEGIES = ("Bayesian", "Random", "Hyperband", "Grid")
-AUTOPILOT_MODES = ("ENSEMBLING", "HYPERPARAMETER_TUNING", "AUTO")
-_INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9]+\.[a-z0-9]+$")
+_INSTANCE_TYPE = re.compile(INSTANCE_TYPE_PATTERN)
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 _NAME_PREFIX = re.compile(r"^[a-z][a-z0-9]{1,7}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -87,11 +94,11 @@ def _validated(stage: str, raw: dict[str, Any]) -> StageConfig:
         endpoint_instance_type=v.matching("endpoint_instance_type", _INSTANCE_TYPE, "an ml.* instance type"),
         tuning_max_jobs=v.integer("tuning_max_jobs", 1, 750),
         tuning_max_parallel_jobs=v.integer("tuning_max_parallel_jobs", 1, 100),
-        tuning_strategy=v.choice("tuning_strategy", TUNING_STRATEGIES),
+        tuning_strategy=v.choice("tuning_strategy", STRATEGIES),
         use_spot_training=v.boolean("use_spot_training"),
-        training_max_runtime_s=v.integer("training_max_runtime_s", 60, 28 * 24 * 3600),
+        training_max_runtime_s=v.integer("training_max_runtime_s", MIN_RUNTIME_S, MAX_TRAINING_RUNTIME_S),
         autopilot_max_candidates=v.integer("autopilot_max_candidates", 1, 750),
-        autopilot_max_runtime_s=v.integer("autopilot_max_runtime_s", 30, 30 * 24 * 3600),
+        autopilot_max_runtime_s=v.integer("autopilot_max_runtime_s", MIN_RUNTIME_S, MAX_JOB_RUNTIME_S),
         autopilot_mode=v.choice("autopilot_mode", AUTOPILOT_MODES),
         poll_seconds=v.integer("poll_seconds", 1, 3600),
         execution_timeout_minutes=v.integer("execution_timeout_minutes", 5, 365 * 24 * 60),

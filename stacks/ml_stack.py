@@ -9,6 +9,7 @@ from typing import Any
 from aws_cdk import Aws, CfnMapping, CfnOutput, Stack, Tags
 from constructs import Construct
 
+from contracts.tags import STACK_TAG
 from stacks.components.functions import PipelineFunctions
 from stacks.components.lifecycle import Lifecycle
 from stacks.components.notifications import Notifications
@@ -17,7 +18,6 @@ from stacks.components.roles import SageMakerRoles
 from stacks.components.storage import Storage
 from stacks.config import StageConfig
 
-STACK_TAG = "mlstack:stack"
 XGBOOST_IMAGES = Path(__file__).with_name("xgboost_images.json")
 
 

@@ -13,6 +13,7 @@ from common.leaderboard import build_leaderboard
 from common.s3io import write_encrypted
 from common.s3uri import S3Uri
 from contracts.names import RunNames
+from contracts.reports import report_key
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 
 def leaderboard_uri(bucket: str, names: RunNames) -> S3Uri:
     """Where Evaluate writes the leaderboard, and where this writes it when Evaluate never ran."""
-    return S3Uri(bucket, f"reports/{names.run_id}/leaderboard.json")
+    return S3Uri(bucket, report_key(names.run_id, "leaderboard.json"))
 
 
 def _exists(s3: S3Client, uri: S3Uri) -> bool:

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from common.sagemaker_cleanup import (
-    BUSY,
     Outcome,
     WaitBudget,
-    delete_endpoint,
     delete_serving,
     stop_automl_job,
     stop_tuning_job,
@@ -20,10 +18,8 @@ if TYPE_CHECKING:
 
 # The primitives live in common/ (the sweeper and the stack teardown use them too); re-exported here.
 __all__ = [
-    "BUSY",
     "Outcome",
     "WaitBudget",
-    "delete_endpoint",
     "stop_automl_job",
     "stop_tuning_job",
     "teardown",

@@ -9,9 +9,9 @@ if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
 # Written by ValidateInput into run.tags, attached by the state machine to every job, model and endpoint.
-STACK_TAG = "mlstack:stack"
-RUN_TAG = "mlstack:run"
-EXPIRES_TAG = "mlstack:expires"
+from contracts.tags import EXPIRES_TAG as EXPIRES_TAG
+from contracts.tags import RUN_TAG as RUN_TAG
+from contracts.tags import STACK_TAG as STACK_TAG
 
 
 def tags_of(sm: SageMakerClient, arn: str) -> dict[str, str]:

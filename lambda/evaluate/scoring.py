@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
@@ -33,7 +33,6 @@ class VariantResult:
     seconds: float = 0.0
     requests: int = 0
     rows: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def endpoint_invoker(runtime: SageMakerRuntimeClient, endpoint: str) -> Invoke:

@@ -13,14 +13,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from common import clients
 from common.json_types import JsonDict
 from common.settings import settings
+from contracts.metrics import EXPIRED_METRIC, METRIC_NAMESPACE, METRIC_SERVICE, STACK_DIMENSION
 from sweeper.sweep import running_endpoints, sweep
 
-# The stack's alarm watches this metric (namespace, name and the `stack` dimension); keep them in step.
-METRIC_NAMESPACE = "MLStack"
-EXPIRED_METRIC = "ExpiredEndpoints"
-STACK_DIMENSION = "stack"
-# Powertools adds it as the `service` dimension; fixed here so the alarm never depends on the environment.
-METRIC_SERVICE = "sweeper"
 # Time kept back from the function's timeout to log, flush the metric and return.
 MARGIN_S = 20.0
 

@@ -20,12 +20,10 @@ _FIX = "prepare the dataset again with mlstack data prepare --upload"
 class Manifest:
     """What the run needs from the manifest."""
 
-    name: str
     target: str
     problem_type: str
     classes: tuple[str, ...]
     channels: Mapping[str, str]
-    rows: Mapping[str, int]
 
 
 def _fail(problem: str) -> InvalidInput:
@@ -93,12 +91,10 @@ def parse_manifest(body: bytes) -> Manifest:
     target = raw.get("target")
     if not isinstance(target, str) or not target:
         raise _fail("has no 'target' column name")
-    name = raw.get("name")
+    _rows(raw.get("rows"))  # validated, though the run does not need the counts
     return Manifest(
-        name=name if isinstance(name, str) else "",
         target=target,
         problem_type=str(problem_type),
         classes=_classes(str(problem_type), raw.get("classes", [])),
         channels=_channels(raw.get("channels")),
-        rows=_rows(raw.get("rows")),
     )

@@ -9,13 +9,18 @@ from dataclasses import dataclass
 from typing import Any
 
 from common.errors import ConfigurationError, InvalidInput
-from contracts.run_input import INPUT_KEYS, STAGE_KEYS
+from contracts.run_input import (
+    AUTOPILOT_MODES,
+    INPUT_KEYS,
+    INSTANCE_TYPE_PATTERN,
+    MAX_JOB_RUNTIME_S,
+    MAX_TRAINING_RUNTIME_S,
+    MIN_RUNTIME_S,
+    STAGE_KEYS,
+    STRATEGIES,
+)
 
-STRATEGIES = ("Bayesian", "Random", "Grid", "Hyperband")
-AUTOPILOT_MODES = ("ENSEMBLING", "HYPERPARAMETER_TUNING", "AUTO")
-INSTANCE_TYPE = re.compile(r"^ml\.[a-z0-9-]+\.[a-z0-9]+$")
-MAX_TRAINING_RUNTIME_S = 28 * 24 * 3600  # SageMaker's limit for one training job
-MAX_JOB_RUNTIME_S = 30 * 24 * 3600  # tuning and AutoML jobs
+INSTANCE_TYPE = re.compile(INSTANCE_TYPE_PATTERN)
 MAX_TTL_HOURS = 30 * 24
 
 KNOWN_KEYS = tuple(sorted((*INPUT_KEYS, *STAGE_KEYS)))
@@ -89,9 +94,9 @@ _CHECKS: Mapping[str, Callable[[str, Any], Any]] = {
     "tuning_max_parallel_jobs": _integer(1, 100),
     "tuning_strategy": _choice(STRATEGIES),
     "use_spot_training": _boolean,
-    "training_max_runtime_s": _integer(60, MAX_TRAINING_RUNTIME_S),
+    "training_max_runtime_s": _integer(MIN_RUNTIME_S, MAX_TRAINING_RUNTIME_S),
     "autopilot_max_candidates": _integer(1, 750),
-    "autopilot_max_runtime_s": _integer(60, MAX_JOB_RUNTIME_S),
+    "autopilot_max_runtime_s": _integer(MIN_RUNTIME_S, MAX_JOB_RUNTIME_S),
     "autopilot_mode": _choice(AUTOPILOT_MODES),
     "poll_seconds": _integer(1, 3600),
     "endpoint_ttl_hours": _hours,

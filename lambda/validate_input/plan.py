@@ -9,6 +9,9 @@ from datetime import UTC, datetime, timedelta
 from common.errors import InvalidInput
 from common.json_types import JsonDict
 from contracts.names import RunNames
+from contracts.reports import report_key
+from contracts.run_input import MAX_TRAINING_RUNTIME_S
+from contracts.tags import EXPIRES_TAG, RUN_TAG, STACK_TAG
 from training.tuning_ranges import (
     autopilot_objective,
     autopilot_problem_type,
@@ -18,7 +21,7 @@ from training.tuning_ranges import (
 from validate_input.dataset import Dataset
 from validate_input.grid import build_grid
 from validate_input.objectives import resolve_objective
-from validate_input.options import MAX_TRAINING_RUNTIME_S, RunOptions
+from validate_input.options import RunOptions
 from validate_input.ranges import resolve_ranges
 
 VOLUME_SIZE_GB = 30
@@ -152,9 +155,9 @@ def build_run(options: RunOptions, dataset: Dataset, ctx: Context) -> JsonDict:
             "endpoint_max_polls": math.ceil(ENDPOINT_WAIT_S / poll),
         },
         "tags": [
-            {"Key": "mlstack:stack", "Value": ctx.stack_name},
-            {"Key": "mlstack:run", "Value": run_id},
-            {"Key": "mlstack:expires", "Value": expires},
+            {"Key": STACK_TAG, "Value": ctx.stack_name},
+            {"Key": RUN_TAG, "Value": run_id},
+            {"Key": EXPIRES_TAG, "Value": expires},
         ],
-        "report_prefix": f"s3://{ctx.artifacts_bucket}/reports/{run_id}/",
+        "report_prefix": f"s3://{ctx.artifacts_bucket}/{report_key(run_id)}",
     }

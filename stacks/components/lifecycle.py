@@ -17,6 +17,7 @@ from aws_cdk import aws_sqs as sqs
 from aws_cdk import aws_stepfunctions as sfn
 from constructs import Construct
 
+from contracts.metrics import EXPIRED_METRIC, METRIC_NAMESPACE, METRIC_SERVICE, STACK_DIMENSION
 from stacks.components.arns import sagemaker_arn
 from stacks.components.functions import PipelineFunctions
 from stacks.components.nag import BUCKET_GRANT_ACTIONS, KEY_GRANT_ACTIONS, acknowledge, resource_finding
@@ -28,10 +29,6 @@ SWEEP_RATE = Duration.minutes(30)
 SWEEPER_TIMEOUT = Duration.minutes(5)
 # Teardown may wait for endpoints still Creating; CloudFormation waits up to an hour for the answer.
 TEARDOWN_TIMEOUT = Duration.minutes(15)
-# What lambda/sweeper/handler.py emits (Powertools adds the `service` dimension); tests keep them equal.
-EXPIRED_METRIC_NAMESPACE = "MLStack"
-EXPIRED_METRIC_NAME = "ExpiredEndpoints"
-EXPIRED_METRIC_SERVICE = "sweeper"
 # SageMaker's List* calls accept no resource ARN; each handler filters by name prefix and stack tag.
 _LIST_ENDPOINTS = ["sagemaker:ListEndpoints"]
 _LIST_EVERYTHING = [
@@ -253,9 +250,9 @@ class Lifecycle(Construct):
 
     def _expired_alarm(self, topic: sns.ITopic, stack_name: str) -> cloudwatch.Alarm:
         metric = cloudwatch.Metric(
-            namespace=EXPIRED_METRIC_NAMESPACE,
-            metric_name=EXPIRED_METRIC_NAME,
-            dimensions_map={"service": EXPIRED_METRIC_SERVICE, "stack": stack_name},
+            namespace=METRIC_NAMESPACE,
+            metric_name=EXPIRED_METRIC,
+            dimensions_map={"service": METRIC_SERVICE, STACK_DIMENSION: stack_name},
             statistic=cloudwatch.Stats.MAXIMUM,
             period=SWEEP_RATE,
         )

@@ -12,8 +12,9 @@ from botocore.stub import Stubber
 from common import clients
 from common.errors import ConfigurationError
 from common.settings import settings
+from contracts.metrics import EXPIRED_METRIC, METRIC_NAMESPACE, METRIC_SERVICE, STACK_DIMENSION
 from contracts.names import run_names
-from sweeper.handler import EXPIRED_METRIC, METRIC_NAMESPACE, METRIC_SERVICE, STACK_DIMENSION, lambda_handler
+from sweeper.handler import lambda_handler
 from sweeper.sweep import running_endpoints, sweep
 from tests.handlers.conftest import ACCOUNT, REGION, STATE_MACHINE
 

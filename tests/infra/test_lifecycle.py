@@ -6,8 +6,8 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
+from contracts.metrics import EXPIRED_METRIC, METRIC_NAMESPACE, METRIC_SERVICE, STACK_DIMENSION
 from stacks.components.lifecycle import SWEEP_RATE
-from sweeper.handler import EXPIRED_METRIC, METRIC_NAMESPACE, METRIC_SERVICE, STACK_DIMENSION
 from tests.infra.conftest import as_list, flatten, logical_id, resources
 
 
@@ -139,7 +139,9 @@ def test_lifecycle_functions_are_scoped_to_the_prefix_except_for_list_calls(dev:
     }
     for fragment in ("LifecycleSweeper", "LifecycleTeardown"):
         _, function = _function(dev, fragment)
-        for statement in _role_statements(dev, function):
+        statements_ = _role_statements(dev, function)
+        assert statements_, fragment
+        for statement in statements_:
             actions = set(as_list(statement["Action"]))
             resources_ = as_list(statement["Resource"])
             if "*" in resources_:
