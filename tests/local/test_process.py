@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from mlstack.commands import local as local_command
+from mlstack import cli
 from mlstack.local import children, ports, process
 
 
@@ -31,7 +31,7 @@ def test_up_status_down(state_dir, capsys):
         [sys.executable, "-c", "import time; time.sleep(60)"], env=marker, start_new_session=True
     )
 
-    assert local_command.main(["status"]) == 0
+    assert cli.main(["local", "status"]) == 0
     assert f"http://localhost:{port}" in capsys.readouterr().out
     assert process.up(port=port).pid == started.pid  # idempotent
 
@@ -39,7 +39,7 @@ def test_up_status_down(state_dir, capsys):
     assert not children.alive(started.pid)
     orphan.wait(timeout=5)
     assert process.status() is None
-    assert local_command.main(["status"]) == 3
+    assert cli.main(["local", "status"]) == 3
 
 
 def test_up_reports_who_holds_the_port(state_dir):
@@ -53,9 +53,9 @@ def test_up_reports_who_holds_the_port(state_dir):
 
 def test_cli_up_prints_the_environment(state_dir, capsys):
     port = ports.free_port()
-    assert local_command.main(["up", "--port", str(port)]) == 0
+    assert cli.main(["local", "up", "--port", str(port)]) == 0
     out = capsys.readouterr().out
     assert f"AWS_ENDPOINT_URL=http://localhost:{port}" in out
-    assert local_command.main(["down"]) == 0
+    assert cli.main(["local", "down"]) == 0
     time.sleep(0.1)
     assert ports.is_free(port)
