@@ -1,4 +1,4 @@
-"""Cleanup Lambda: called by the state machine (success and failure paths) and by EventBridge on abort."""
+"""Cleanup Lambda: called by the state machine (success, failure) and by EventBridge (abort, timeout)."""
 
 from __future__ import annotations
 
@@ -59,8 +59,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> JsonDict:
 
 
 def _save_results(request: CleanupRequest, names: RunNames, config: Settings) -> list[str]:
-    """On the failure path, what finished steps produced goes to S3 before anything is deleted."""
-    if request.reason != "failed" or request.run is None or not config.artifacts_bucket:
+    """Unless the run completed (Evaluate saved it), what finished steps produced goes to S3 first."""
+    if request.reason == "completed" or not config.artifacts_bucket:
         return []
     note = save_leaderboard(
         clients.sagemaker(),

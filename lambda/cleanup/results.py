@@ -1,4 +1,4 @@
-"""Results never lost: before a failed run's resources go, its leaderboard is saved to S3 (best effort)."""
+"""Results never lost: before an unfinished run's resources go, its leaderboard is saved to S3."""
 
 from __future__ import annotations
 
@@ -35,20 +35,54 @@ def _exists(s3: S3Client, uri: S3Uri) -> bool:
     return True
 
 
+def _described(describe: Any, **name: str) -> Mapping[str, Any] | None:
+    try:
+        description: Mapping[str, Any] = describe(**name)
+    except ClientError as err:
+        if is_not_found(err):
+            return None
+        raise
+    return description
+
+
+def objectives_of_jobs(sm: SageMakerClient, names: RunNames) -> Mapping[str, Any] | None:
+    """The part of the run the leaderboard needs, read back from its jobs; None if neither job exists.
+
+    An aborted or timed-out run reaches Cleanup through EventBridge, without the state ValidateInput built.
+    """
+    tuning = _described(sm.describe_hyper_parameter_tuning_job, HyperParameterTuningJobName=names.tuning_job)
+    automl = _described(sm.describe_auto_ml_job_v2, AutoMLJobName=names.automl_job)
+    if tuning is None and automl is None:
+        return None
+    tuning_objective = (
+        (tuning or {}).get("HyperParameterTuningJobConfig", {}).get("HyperParameterTuningJobObjective", {})
+    )
+    return {
+        "tuning": {"config": {"HyperParameterTuningJobObjective": tuning_objective}},
+        "autopilot": {"objective": (automl or {}).get("AutoMLJobObjective", {})},
+    }
+
+
 def save_leaderboard(
     sm: SageMakerClient,
     s3: S3Client,
     *,
-    run: Mapping[str, Any],
+    run: Mapping[str, Any] | None,
     names: RunNames,
     bucket: str,
     key_arn: str,
 ) -> str:
-    """Write leaderboard.json unless it is there already; return a note. Never raises: cleanup goes on."""
+    """Write leaderboard.json unless it is there already; return a note. Never raises: cleanup goes on.
+
+    Without the run's state (`run` None), the objectives are read from the jobs themselves.
+    """
     uri = leaderboard_uri(bucket, names)
     try:
         if _exists(s3, uri):
             return f"{uri} was already saved"
+        run = run if run is not None else objectives_of_jobs(sm, names)
+        if run is None:
+            return "no tuning or AutoML job was created: no leaderboard to save"
         # The names come from the execution (as for the deletes), never from the state.
         board = build_leaderboard(sm, {**run, "names": names.as_dict()})
         body = json.dumps(board, indent=2, default=str).encode()

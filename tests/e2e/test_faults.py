@@ -235,7 +235,9 @@ def endpoint_status(sm: Any, prefix: str) -> str | None:
 
 
 @pytest.mark.parametrize("when", ["Creating", "InService"])
-def test_an_aborted_run_is_cleaned_up_by_the_event_rule(when, faults, start, dataset, stack, aws, leftovers):
+def test_an_aborted_run_is_cleaned_up_by_the_event_rule(
+    when, faults, start, dataset, stack, aws, leftovers, report
+):
     # Given a run whose endpoint stays Creating for a while (or has just become InService)
     sm, sfn = aws("sagemaker"), aws("stepfunctions")
     if when == "Creating":
@@ -248,5 +250,9 @@ def test_an_aborted_run_is_cleaned_up_by_the_event_rule(when, faults, start, dat
 
     # Then it ends ABORTED (not after its own Cleanup), and the EventBridge rule's cleanup removes everything
     assert wait_status(sfn, arn, timeout=30) == "ABORTED"
-    assert "Cleanup" not in describe(sfn, arn).entered()
+    aborted = describe(sfn, arn)
+    assert "Cleanup" not in aborted.entered()
     assert wait_no_leftovers(leftovers) == NOTHING
+    # And it saved, first, the leaderboard of both finished jobs
+    board = json.loads(report(aborted.run_id)["leaderboard.json"])
+    assert board["tuning"]["trials"] and board["autopilot"]["candidates"], board

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -115,14 +116,7 @@ def test_keep_endpoint_keeps_serving_resources_on_success(context):
     run = make_run(endpoint={"instance_type": "ml.m5.large", "keep": True, "expires": "2026-11-22T09:00:00Z"})
     sm = clients.sagemaker()
     with Stubber(sm) as stub:
-        stub.add_response(
-            "describe_hyper_parameter_tuning_job",
-            _tuning_description("Completed"),
-            {"HyperParameterTuningJobName": NAMES.tuning_job},
-        )
-        stub.add_response(
-            "describe_auto_ml_job_v2", _automl_description("Completed"), {"AutoMLJobName": NAMES.automl_job}
-        )
+        _expect_describes(stub, automl="Completed")
         # When cleanup runs
         result = lambda_handler(machine_event("completed", {"run": run}), context)
         # Then nothing is deleted (the stub would reject any Delete call) and the result says so
@@ -139,10 +133,19 @@ def test_keep_endpoint_is_ignored_when_the_run_failed(aws, context):
     assert result["deleted"] == serving() and result["kept"] == []
 
 
-def test_abort_event_stops_running_jobs_and_deletes(context):
+def test_abort_event_saves_the_leaderboard_stops_running_jobs_and_deletes(s3, context):
+    from tests.handlers.conftest import ARTIFACTS_BUCKET
+
     # Given an aborted execution whose tuning and AutoML jobs still run and whose endpoint is up
     sm = clients.sagemaker()
     with Stubber(sm) as stub:
+        # (the event carries no state: the objectives are read back from the jobs)
+        _expect_describes(stub, tuning="InProgress", automl="InProgress")
+        stub.add_response(
+            "list_training_jobs_for_hyper_parameter_tuning_job",
+            {"TrainingJobSummaries": [_trial(f"{NAMES.tuning_job}-001", 0.91)]},
+        )
+        stub.add_response("list_candidates_for_auto_ml_job", {"Candidates": []})
         stub.add_response(
             "describe_hyper_parameter_tuning_job",
             _tuning_description("InProgress"),
@@ -159,7 +162,14 @@ def test_abort_event_stops_running_jobs_and_deletes(context):
         # When EventBridge delivers the status change
         result = lambda_handler(eventbridge_event("ABORTED"), context)
         stub.assert_no_pending_responses()
-    # Then both jobs were stopped and everything deleted
+    # Then the leaderboard was saved first, both jobs were stopped and everything deleted
+    assert result["notes"][0].startswith("saved s3://"), result["notes"]
+    board = json.loads(
+        s3.get_object(Bucket=ARTIFACTS_BUCKET, Key=f"reports/{NAMES.run_id}/leaderboard.json")["Body"].read()
+    )
+    assert board["tuning"]["objective"] == {"Type": "Maximize", "MetricName": "validation:auc"}
+    assert board["tuning"]["best"] == f"{NAMES.tuning_job}-001"
+    assert board["autopilot"]["objective"] == {"MetricName": "AUC"}
     assert result["stopped"] == [f"tuning-job:{NAMES.tuning_job}", f"automl-job:{NAMES.automl_job}"]
     assert result["deleted"] == serving()
 
@@ -169,7 +179,7 @@ def test_creating_endpoint_is_waited_for_then_deleted():
     sm = clients.sagemaker()
     clock = FakeClock()
     with Stubber(sm) as stub:
-        _expect_jobs_done(stub)
+        _expect_describes(stub)
         _expect_deletes(stub, ["Creating", "Creating", "InService"])
         # When it is torn down with a 10-minute budget
         out = teardown(sm, NAMES, keep_endpoint=False, budget=clock.budget(600))
@@ -184,7 +194,7 @@ def test_delete_refused_as_in_progress_is_retried():
     sm = clients.sagemaker()
     clock = FakeClock()
     with Stubber(sm) as stub:
-        _expect_jobs_done(stub)
+        _expect_describes(stub)
         stub.add_response("describe_endpoint", _endpoint("InService"), {"EndpointName": NAMES.endpoint})
         stub.add_client_error(
             "delete_endpoint",
@@ -203,7 +213,7 @@ def test_endpoint_busy_beyond_the_budget_raises_and_keeps_the_rest():
     sm = clients.sagemaker()
     clock = FakeClock()
     with Stubber(sm) as stub:
-        _expect_jobs_done(stub)
+        _expect_describes(stub)
         for _ in range(6):  # at 0, 2, 6, 14, 29 and 30 s
             stub.add_response("describe_endpoint", _endpoint("Updating"), {"EndpointName": NAMES.endpoint})
         # When the 30 s budget runs out, Then EndpointNotDeletable; config and models
@@ -282,6 +292,7 @@ def _tuning_description(status: str) -> dict[str, Any]:
         "HyperParameterTuningJobConfig": {
             "Strategy": "Bayesian",
             "ResourceLimits": {"MaxParallelTrainingJobs": 2},
+            "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:auc"},
         },
         "HyperParameterTuningJobStatus": status,
         "CreationTime": "2026-11-22T05:00:00Z",
@@ -306,6 +317,7 @@ def _automl_description(status: str) -> dict[str, Any]:
         "LastModifiedTime": "2026-11-22T05:00:00Z",
         "AutoMLJobStatus": status,
         "AutoMLJobSecondaryStatus": "Starting",
+        "AutoMLJobObjective": {"MetricName": "AUC"},
     }
 
 
@@ -319,14 +331,15 @@ def _endpoint(status: str) -> dict[str, Any]:
     }
 
 
-def _expect_jobs_done(stub: Stubber) -> None:
+def _expect_describes(stub: Stubber, tuning: str = "Completed", automl: str = "Failed") -> None:
+    """The tuning job's, then the AutoML job's description, in these states."""
     stub.add_response(
         "describe_hyper_parameter_tuning_job",
-        _tuning_description("Completed"),
+        _tuning_description(tuning),
         {"HyperParameterTuningJobName": NAMES.tuning_job},
     )
     stub.add_response(
-        "describe_auto_ml_job_v2", _automl_description("Failed"), {"AutoMLJobName": NAMES.automl_job}
+        "describe_auto_ml_job_v2", _automl_description(automl), {"AutoMLJobName": NAMES.automl_job}
     )
 
 
@@ -362,8 +375,6 @@ def topic_queue(aws, monkeypatch):
     settings.cache_clear()
 
     def received() -> list[dict[str, Any]]:
-        import json
-
         messages = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
         return [json.loads(m["Body"]) for m in messages]
 
@@ -386,10 +397,11 @@ def test_aborted_run_is_cleaned_and_announced(topic_queue, context):
     assert notice["deleted"] == result["deleted"] == serving()
 
 
-def test_timed_out_run_is_announced_even_with_nothing_left(topic_queue, context):
-    lambda_handler(eventbridge_event("TIMED_OUT"), context)
+def test_timed_out_run_is_announced_even_with_nothing_left(topic_queue, s3, context):
+    result = lambda_handler(eventbridge_event("TIMED_OUT"), context)
     (notice,) = topic_queue()
     assert notice["event"] == "timed-out-and-cleaned" and notice["deleted"] == []
+    assert result["notes"] == ["no tuning or AutoML job was created: no leaderboard to save"]
 
 
 def test_failed_run_already_cleaned_by_the_state_machine_is_not_announced_twice(topic_queue, context):
@@ -444,8 +456,6 @@ def test_failed_run_saves_its_leaderboard_first(s3):
         # When cleanup saves the results of the failed run
         note = save_leaderboard(sm, s3, run=make_run(), names=NAMES, bucket=ARTIFACTS_BUCKET, key_arn=KEY_ARN)
     # Then leaderboard.json is where Evaluate would have written it, with the best trial
-    import json
-
     body = s3.get_object(Bucket=ARTIFACTS_BUCKET, Key=f"reports/{NAMES.run_id}/leaderboard.json")[
         "Body"
     ].read()
