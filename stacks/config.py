@@ -101,7 +101,7 @@ def _validated(stage: str, raw: dict[str, Any]) -> StageConfig:
         autopilot_max_runtime_s=v.integer("autopilot_max_runtime_s", MIN_RUNTIME_S, MAX_JOB_RUNTIME_S),
         autopilot_mode=v.choice("autopilot_mode", AUTOPILOT_MODES),
         poll_seconds=v.integer("poll_seconds", 1, 3600),
-        execution_timeout_minutes=v.integer("execution_timeout_minutes", 5, 365 * 24 * 60),
+        execution_timeout_minutes=v.integer("execution_timeout_minutes", 1, 365 * 24 * 60),
         endpoint_ttl_hours=v.integer("endpoint_ttl_hours", 1, 24 * 30),
         data_expiration_days=v.integer("data_expiration_days", 1, 3650),
         log_retention_days=v.choice_int("log_retention_days", _LOG_RETENTION_DAYS),

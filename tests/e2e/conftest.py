@@ -41,7 +41,8 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that destroy the session stack run after every other test."""
+    """Tests that destroy the session stack run after every other test (in their worker: the file that
+    holds them is the last one handed out under `--dist loadfile`)."""
     items.sort(key=lambda item: item.get_closest_marker("destroys_stack") is not None)
 
 
@@ -106,12 +107,29 @@ def empty_bucket(s3: Any, bucket: str) -> None:
 # --- the deployed stack ----------------------------------------------------------------------------
 
 
+def stage_variant(directory: Path, **changes: Any) -> Path:
+    """A project directory whose cdk.json is ours with the local stage changed: deploying from it puts a
+    second stack (give it its own stack_name and name_prefix) beside the session's."""
+    document = json.loads((PROJECT_ROOT / "cdk.json").read_text())
+    document["context"]["stages"][STAGE].update(changes)
+    (directory / "cdk.json").write_text(json.dumps(document, indent=2))
+    return directory
+
+
+def cdk_env(local_aws: dict[str, Any]) -> dict[str, str]:
+    """The CDK CLI's environment: Node 22 and this Python first on PATH, the local AWS's endpoint."""
+    path = os.pathsep.join([str(CDK.parent), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {**os.environ, **local_aws["env"], "PATH": path, "CDK_DISABLE_VERSION_CHECK": "1"}
+
+
 @dataclass
 class Deployment:
-    """The session's deployed stack; `destroy()` is idempotent so a test may destroy it early."""
+    """A deployed stack; `destroy()` is idempotent so a test may destroy it early."""
 
     env: dict[str, str]
     out_dir: Path
+    stack_name: str = STACK_NAME
+    project_dir: Path = PROJECT_ROOT  # where the CLI reads cdk.json (the stage table) from
     outputs: dict[str, str] = field(default_factory=dict)
     destroyed: subprocess.CompletedProcess[str] | None = None
 
@@ -122,13 +140,13 @@ class Deployment:
             "-c",
             f"stage={STAGE}",
             "--app",
-            f"{sys.executable} app.py",
+            f"{sys.executable} {PROJECT_ROOT / 'app.py'}",
             "--output",
             str(self.out_dir / "cdk.out"),
             "--no-notices",
         ]
         result = subprocess.run(
-            command, cwd=PROJECT_ROOT, env=self.env, capture_output=True, text=True, timeout=timeout
+            command, cwd=self.project_dir, env=self.env, capture_output=True, text=True, timeout=timeout
         )
         if check and result.returncode != 0:
             raise AssertionError(
@@ -156,7 +174,7 @@ class Deployment:
 
     def has_teardown(self, cfn: Any) -> bool:
         """Whether the stack carries the teardown custom resource (it empties buckets and stops jobs)."""
-        resources = cfn.list_stack_resources(StackName=STACK_NAME)["StackResourceSummaries"]
+        resources = cfn.list_stack_resources(StackName=self.stack_name)["StackResourceSummaries"]
         return any(
             "teardown" in r["LogicalResourceId"].lower()
             and (r["ResourceType"].startswith("Custom::") or r["ResourceType"].endswith("CustomResource"))
@@ -169,9 +187,7 @@ def deployment(local_aws: dict[str, Any], tmp_path_factory: pytest.TempPathFacto
     """The real app deployed (stage=local) against the local AWS; destroyed, and checked, at session end."""
     if not CDK.exists():
         pytest.skip("the CDK CLI is not installed (npm ci)")
-    path = os.pathsep.join([str(CDK.parent), str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    env = {**os.environ, **local_aws["env"], "PATH": path, "CDK_DISABLE_VERSION_CHECK": "1"}
-    deployed = Deployment(env=env, out_dir=tmp_path_factory.mktemp("e2e-cdk"))
+    deployed = Deployment(env=cdk_env(local_aws), out_dir=tmp_path_factory.mktemp("e2e-cdk"))
     deployed.deploy()
     yield deployed
     if not deployed.gone and not deployed.has_teardown(_client(local_aws, "cloudformation")):
@@ -348,27 +364,28 @@ def run(start: Callable[..., str], aws: Callable[[str], Any]) -> Callable[..., E
 # --- what a run leaves behind ----------------------------------------------------------------------
 
 
+LISTINGS = {
+    "endpoints": ("list_endpoints", "Endpoints", "EndpointName"),
+    "endpoint_configs": ("list_endpoint_configs", "EndpointConfigs", "EndpointConfigName"),
+    "models": ("list_models", "Models", "ModelName"),
+}
+
+
+def find_leftovers(sm: Any, prefix: str) -> dict[str, list[str]]:
+    """Endpoints, endpoint configs and models whose names start with `prefix`."""
+    found: dict[str, list[str]] = {}
+    for kind, (operation, key, name_key) in LISTINGS.items():
+        names: list[str] = []
+        for page in sm.get_paginator(operation).paginate(NameContains=prefix):
+            names.extend(item[name_key] for item in page[key] if item[name_key].startswith(prefix))
+        found[kind] = sorted(names)
+    return found
+
+
 @pytest.fixture(scope="session")
 def leftovers(stack: dict[str, str], aws: Callable[[str], Any]) -> Callable[[], dict[str, list[str]]]:
     """`leftovers()`: endpoints, endpoint configs and models named with the stack's prefix."""
-    prefix = stack["NamePrefix"]
-
-    def find() -> dict[str, list[str]]:
-        sm = aws("sagemaker")
-        listings = {
-            "endpoints": ("list_endpoints", "Endpoints", "EndpointName"),
-            "endpoint_configs": ("list_endpoint_configs", "EndpointConfigs", "EndpointConfigName"),
-            "models": ("list_models", "Models", "ModelName"),
-        }
-        found: dict[str, list[str]] = {}
-        for kind, (operation, key, name_key) in listings.items():
-            names: list[str] = []
-            for page in sm.get_paginator(operation).paginate(NameContains=prefix):
-                names.extend(item[name_key] for item in page[key] if item[name_key].startswith(prefix))
-            found[kind] = sorted(names)
-        return found
-
-    return find
+    return lambda: find_leftovers(aws("sagemaker"), stack["NamePrefix"])
 
 
 def wait_no_leftovers(
@@ -396,22 +413,21 @@ def _nothing_left_behind(request: pytest.FixtureRequest) -> Iterator[None]:
 # --- reports ---------------------------------------------------------------------------------------
 
 
+def read_report(s3: Any, bucket: str, run_id: str) -> dict[str, bytes]:
+    """The objects under reports/<run_id>/ in `bucket`, by file name."""
+    prefix = f"reports/{run_id}/"
+    files: dict[str, bytes] = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for item in page.get("Contents", []):
+            body = s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+            files[item["Key"][len(prefix) :]] = body
+    return files
+
+
 @pytest.fixture(scope="session")
 def report(stack: dict[str, str], aws: Callable[[str], Any]) -> Callable[[str], dict[str, bytes]]:
     """`report(run_id)`: the objects under reports/<run_id>/ in the artifacts bucket, by file name."""
-
-    def read(run_id: str) -> dict[str, bytes]:
-        s3 = aws("s3")
-        bucket, prefix = stack["ArtifactsBucketName"], f"reports/{run_id}/"
-        files: dict[str, bytes] = {}
-        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for item in page.get("Contents", []):
-                files[item["Key"][len(prefix) :]] = s3.get_object(Bucket=bucket, Key=item["Key"])[
-                    "Body"
-                ].read()
-        return files
-
-    return read
+    return lambda run_id: read_report(aws("s3"), stack["ArtifactsBucketName"], run_id)
 
 
 # --- fault injection -------------------------------------------------------------------------------
