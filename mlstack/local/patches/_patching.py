@@ -80,3 +80,86 @@ def add(owner: Any, name: str, new: Any) -> None:
     _applied.append((owner, name, _MISSING))
     _originals[key] = None
     setattr(owner, name, new)
+
+
+# --- CloudFormation resource models ----------------------------------------------------------------
+
+CFN_CREATE = ["resource_name", "cloudformation_json", "account_id", "region_name", "kwargs"]
+CFN_UPDATE = ["original_resource", "new_resource_name", "cloudformation_json", "account_id", "region_name"]
+CFN_DELETE = ["resource_name", "cloudformation_json", "account_id", "region_name"]
+
+
+def after_cfn_writes(model: Any, then: Callable[[Any, dict[str, Any], str, str], None]) -> None:
+    """Make a moto model's CloudFormation create and update call `then(resource, properties,
+    account_id, region_name)` on the resource they return (for properties moto ignores)."""
+
+    def after_create(original: Any) -> Any:
+        def create(
+            cls: Any,
+            /,
+            resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> Any:
+            resource = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+            then(resource, cloudformation_json.get("Properties", {}), account_id, region_name)
+            return resource
+
+        return classmethod(create)
+
+    def after_update(original: Any) -> Any:
+        def update(
+            cls: Any,
+            /,
+            original_resource: Any,
+            new_resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+        ) -> Any:
+            resource = original(
+                original_resource, new_resource_name, cloudformation_json, account_id, region_name
+            )
+            then(resource, cloudformation_json.get("Properties", {}), account_id, region_name)
+            return resource
+
+        return classmethod(update)
+
+    wrap(model, "create_from_cloudformation_json", after_create, expects=CFN_CREATE)
+    wrap(model, "update_from_cloudformation_json", after_update, expects=CFN_UPDATE)
+
+
+class UpdateIsCreate:
+    """Mixin for our models of resources that have no name of their own and whose update puts the
+    new properties exactly as a create does."""
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        return cls.create_from_cloudformation_json(  # type: ignore[attr-defined]
+            new_resource_name, cloudformation_json, account_id, region_name
+        )
+
+
+def register_cfn_model(model: Any, fix: str) -> None:
+    """Make moto's CloudFormation see `model`, a new CloudFormationModel subclass (its registry is
+    cached from the subclasses); fail loudly once moto models the resource type itself."""
+    import moto.cloudformation.parsing as parsing
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+    resource_type = model.cloudformation_type()
+    if parsing.get_model_map().get(resource_type) is not model:
+        raise MotoChangedError(f"{resource_type} is now modelled by moto: drop {fix}")

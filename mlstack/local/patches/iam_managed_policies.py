@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from mlstack.local.patches._patching import wrap
+from mlstack.local.patches._patching import CFN_DELETE, after_cfn_writes, wrap
 
 LOG = logging.getLogger(__name__)
 
@@ -23,40 +23,6 @@ def attach(role: Any, properties: dict[str, Any], account_id: str, region_name: 
             backend.attach_role_policy(arn, role.name)
         except Exception as exc:  # CloudFormation would fail; locally a missing policy only warns
             LOG.warning("role %s: cannot attach %s: %s", role.name, arn, exc)
-
-
-def _after_create(original: Any) -> Any:
-    def create(
-        cls: Any,
-        /,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        role = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        attach(role, cloudformation_json["Properties"], account_id, region_name)
-        return role
-
-    return classmethod(create)
-
-
-def _after_update(original: Any) -> Any:
-    def update(
-        cls: Any,
-        /,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        role = original(original_resource, new_resource_name, cloudformation_json, account_id, region_name)
-        attach(role, cloudformation_json["Properties"], account_id, region_name)
-        return role
-
-    return classmethod(update)
 
 
 def _detach_before_delete(original: Any) -> Any:
@@ -79,27 +45,5 @@ def _detach_before_delete(original: Any) -> Any:
 def apply() -> None:
     from moto.iam.models import Role
 
-    wrap(
-        Role,
-        "create_from_cloudformation_json",
-        _after_create,
-        expects=["resource_name", "cloudformation_json", "account_id", "region_name", "kwargs"],
-    )
-    wrap(
-        Role,
-        "update_from_cloudformation_json",
-        _after_update,
-        expects=[
-            "original_resource",
-            "new_resource_name",
-            "cloudformation_json",
-            "account_id",
-            "region_name",
-        ],
-    )
-    wrap(
-        Role,
-        "delete_from_cloudformation_json",
-        _detach_before_delete,
-        expects=["resource_name", "cloudformation_json", "account_id", "region_name"],
-    )
+    after_cfn_writes(Role, attach)
+    wrap(Role, "delete_from_cloudformation_json", _detach_before_delete, expects=CFN_DELETE)

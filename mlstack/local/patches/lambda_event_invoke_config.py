@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from mlstack.local.patches._patching import UpdateIsCreate, register_cfn_model
+
 _MODEL: list[type[Any]] = []
 _FIELDS = ("MaximumRetryAttempts", "MaximumEventAgeInSeconds", "DestinationConfig")
 
@@ -14,7 +16,7 @@ def event_invoke_config_model() -> type[Any]:
         return _MODEL[0]
     from moto.core.common_models import CloudFormationModel
 
-    class LocalEventInvokeConfig(CloudFormationModel):
+    class LocalEventInvokeConfig(UpdateIsCreate, CloudFormationModel):
         """AWS::Lambda::EventInvokeConfig: PutFunctionEventInvokeConfig on the function."""
 
         def __init__(self, function_name: str) -> None:
@@ -23,10 +25,6 @@ def event_invoke_config_model() -> type[Any]:
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::Lambda::EventInvokeConfig"
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return ""
 
         @property
         def physical_resource_id(self) -> str:
@@ -49,19 +47,6 @@ def event_invoke_config_model() -> type[Any]:
             lambda_backends[account_id][region_name].put_function_event_invoke_config(function_name, config)
             return cls(function_name)
 
-        @classmethod
-        def update_from_cloudformation_json(
-            cls,
-            original_resource: Any,
-            new_resource_name: str,
-            cloudformation_json: dict[str, Any],
-            account_id: str,
-            region_name: str,
-        ) -> Any:
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
-
         def delete(self, account_id: str, region_name: str) -> None:
             from moto.awslambda.models import lambda_backends
 
@@ -76,10 +61,4 @@ def event_invoke_config_model() -> type[Any]:
 
 
 def apply() -> None:
-    import moto.cloudformation.parsing as parsing
-
-    model = event_invoke_config_model()
-    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
-        cached.cache_clear()
-    if parsing.get_model_map().get("AWS::Lambda::EventInvokeConfig") is not model:
-        raise RuntimeError("AWS::Lambda::EventInvokeConfig is now modelled by moto: drop this fix")
+    register_cfn_model(event_invoke_config_model(), "lambda_event_invoke_config")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from mlstack.local.patches._patching import wrap
+from mlstack.local.patches._patching import after_cfn_writes
 
 
 def apply_properties(bucket: Any, properties: dict[str, Any], account_id: str) -> None:
@@ -21,58 +21,9 @@ def apply_properties(bucket: Any, properties: dict[str, Any], account_id: str) -
         backend.put_public_access_block(bucket.name, block)
 
 
-def _after_create(original: Any) -> Any:
-    def create(
-        cls: Any,
-        /,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        bucket = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        apply_properties(bucket, cloudformation_json.get("Properties", {}), account_id)
-        return bucket
-
-    return classmethod(create)
-
-
-def _after_update(original: Any) -> Any:
-    def update(
-        cls: Any,
-        /,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        bucket = original(original_resource, new_resource_name, cloudformation_json, account_id, region_name)
-        apply_properties(bucket, cloudformation_json.get("Properties", {}), account_id)
-        return bucket
-
-    return classmethod(update)
-
-
 def apply() -> None:
     from moto.s3.models import FakeBucket
 
-    wrap(
-        FakeBucket,
-        "create_from_cloudformation_json",
-        _after_create,
-        expects=["resource_name", "cloudformation_json", "account_id", "region_name", "kwargs"],
-    )
-    wrap(
-        FakeBucket,
-        "update_from_cloudformation_json",
-        _after_update,
-        expects=[
-            "original_resource",
-            "new_resource_name",
-            "cloudformation_json",
-            "account_id",
-            "region_name",
-        ],
+    after_cfn_writes(
+        FakeBucket, lambda bucket, properties, account_id, _: apply_properties(bucket, properties, account_id)
     )

@@ -6,6 +6,8 @@ import contextlib
 import json
 from typing import Any
 
+from mlstack.local.patches._patching import UpdateIsCreate, register_cfn_model
+
 _MODEL: list[type[Any]] = []
 
 
@@ -15,7 +17,7 @@ def bucket_policy_model() -> type[Any]:
         return _MODEL[0]
     from moto.core.common_models import CloudFormationModel
 
-    class LocalBucketPolicy(CloudFormationModel):
+    class LocalBucketPolicy(UpdateIsCreate, CloudFormationModel):
         """AWS::S3::BucketPolicy: the policy document on the bucket."""
 
         def __init__(self, bucket_name: str, account_id: str, region_name: str) -> None:
@@ -24,10 +26,6 @@ def bucket_policy_model() -> type[Any]:
         @staticmethod
         def cloudformation_type() -> str:
             return "AWS::S3::BucketPolicy"
-
-        @staticmethod
-        def cloudformation_name_type() -> str:
-            return ""
 
         @property
         def physical_resource_id(self) -> str:
@@ -55,19 +53,6 @@ def bucket_policy_model() -> type[Any]:
             cls._backend(account_id, region_name).put_bucket_policy(properties["Bucket"], policy.encode())
             return cls(properties["Bucket"], account_id, region_name)
 
-        @classmethod
-        def update_from_cloudformation_json(
-            cls,
-            original_resource: Any,
-            new_resource_name: str,
-            cloudformation_json: dict[str, Any],
-            account_id: str,
-            region_name: str,
-        ) -> Any:
-            return cls.create_from_cloudformation_json(
-                new_resource_name, cloudformation_json, account_id, region_name
-            )
-
         def delete(self, account_id: str, region_name: str) -> None:
             from moto.s3.exceptions import MissingBucket
 
@@ -79,11 +64,4 @@ def bucket_policy_model() -> type[Any]:
 
 
 def apply() -> None:
-    import moto.cloudformation.parsing as parsing
-
-    model = bucket_policy_model()
-    # The model registry is lru-cached from CloudFormationModel.__subclasses__(): rebuild it.
-    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
-        cached.cache_clear()
-    if parsing.get_model_map().get("AWS::S3::BucketPolicy") is not model:
-        raise RuntimeError("AWS::S3::BucketPolicy is now modelled by moto: drop s3_bucket_policy")
+    register_cfn_model(bucket_policy_model(), "s3_bucket_policy")
