@@ -171,6 +171,26 @@ def test_sfn_string_output_is_not_json():
     assert described["output"] == "yes"
 
 
+def test_sfn_abort_error_and_cause_are_dropped():
+    sfn = client("stepfunctions")
+    arn = sfn.create_state_machine(
+        name="w",
+        definition=json.dumps(
+            {"StartAt": "W", "States": {"W": {"Type": "Wait", "Seconds": 30, "End": True}}}
+        ),
+        roleArn=ROLE,
+    )["stateMachineArn"]
+    execution = sfn.start_execution(stateMachineArn=arn, name="x")["executionArn"]
+    sfn.stop_execution(executionArn=execution, error="Manual", cause="test")
+    for _ in range(200):
+        described = sfn.describe_execution(executionArn=execution)
+        if described["status"] != "RUNNING":
+            break
+        time.sleep(0.05)
+    assert described["status"] == "ABORTED"
+    assert "error" not in described and "cause" not in described
+
+
 def test_sfn_execution_name_defaults_to_none():
     sfn = client("stepfunctions")
     arn = sfn.create_state_machine(

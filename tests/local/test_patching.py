@@ -27,6 +27,26 @@ def test_replace_refuses_a_missing_attribute():
         _patching.replace(Target, "gone", lambda self: None)
 
 
+def plus(n: int):
+    def make(original):
+        return lambda self, a: original(self, a) + n
+
+    return make
+
+
+def test_wrappers_from_different_fixes_stack_and_a_reapply_does_not_wrap_twice():
+    one, ten = plus(1), plus(10)
+    try:
+        _patching.wrap(Target, "method", one, expects=["self", "a"])
+        _patching.wrap(Target, "method", ten, expects=["self", "a"])
+        assert Target().method(1) == 12
+        _patching.wrap(Target, "method", one, expects=["self", "a"])  # the same fix, applied again
+        assert Target().method(1) == 12
+    finally:
+        _patching.revert_all()
+    assert Target().method(1) == 1
+
+
 def test_apply_all_is_idempotent_and_revertible():
     from moto.awslambda.models import LambdaFunction
     from moto.cloudformation.models import CloudFormationBackend

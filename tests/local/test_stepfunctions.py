@@ -289,6 +289,11 @@ def test_status_change_events_reach_sqs_and_lambda_targets(local_aws, role_arn, 
     assert failed["detail"]["error"] == "Boom" and failed["detail"]["cause"] == "why"
     assert failed["detail"]["input"] == '{"run":1}'
     assert received["SUCCEEDED"]["detail"]["output"] == '{"run":1}'
+    # StopExecution's error and cause reach the rule (Cleanup tells the stack's teardown by them)
+    assert (
+        received["ABORTED"]["detail"]["error"] == "Manual"
+        and received["ABORTED"]["detail"]["cause"] == "test"
+    )
     forwarded = {k: v["detail"] for k, v in statuses(sqs, via_lambda, ours, lambda d: d).items()}
     assert set(forwarded) == set(definitions)  # InputPath: the lambda got the detail only
     assert forwarded["ABORTED"]["executionArn"] == executions["ABORTED"]

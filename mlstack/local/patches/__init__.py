@@ -13,6 +13,7 @@ MODULES = (
     "lambda_event_invoke_config",
     "cfn_change_sets",
     "cfn_custom_resources",
+    "sfn_abort_error",
     "sfn_status_events",
     "events_targets",
     "sfn_execution_name",

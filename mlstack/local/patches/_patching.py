@@ -10,6 +10,8 @@ _MISSING = object()
 # (owner, attribute name, raw value found in owner.__dict__ or _MISSING), in application order.
 _applied: list[tuple[Any, str, Any]] = []
 _originals: dict[tuple[int, str], Any] = {}
+# (owner id, attribute name) -> wrap() makers, in the order first applied.
+_wrappers: dict[tuple[int, str], list[Callable[[Any], Any]]] = {}
 
 
 class MotoChangedError(RuntimeError):
@@ -60,13 +62,20 @@ def revert_all() -> None:
         else:
             setattr(owner, name, raw)
     _originals.clear()
+    _wrappers.clear()
 
 
 def wrap(owner: Any, name: str, make: Callable[[Any], Any], *, expects: Sequence[str] | None = None) -> None:
-    """replace() with `make(original)`, building the wrapper from the true original even on re-apply."""
+    """replace() with `make(original)`. Wrappers of one attribute (from different fixes) stack in the
+    order first applied, always rebuilt from the true original: a re-apply never wraps twice."""
     key = (id(owner), name)
-    base = _originals[key] if key in _originals else getattr(owner, name)
-    replace(owner, name, make(base), expects=expects)
+    makers = _wrappers.setdefault(key, [])
+    if make not in makers:
+        makers.append(make)
+    current = _originals[key] if key in _originals else getattr(owner, name)
+    for maker in makers:
+        replace(owner, name, maker(current), expects=expects)
+        current = getattr(owner, name)  # bound as the next wrapper must call it (classmethods)
 
 
 def add(owner: Any, name: str, new: Any) -> None:
