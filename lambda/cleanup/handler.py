@@ -62,6 +62,9 @@ def _save_results(request: CleanupRequest, names: RunNames, config: Settings) ->
     """Unless the run completed (Evaluate saved it), what finished steps produced goes to S3 first."""
     if request.reason == "completed" or not config.artifacts_bucket:
         return []
+    if request.stack_deleted:
+        # The teardown is emptying the buckets: a write now would make `cdk destroy` fail on them.
+        return ["the stack is being deleted: no leaderboard saved"]
     note = save_leaderboard(
         clients.sagemaker(),
         clients.s3(),

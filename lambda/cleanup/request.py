@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from common.errors import InvalidInput
+from common.errors import STACK_DELETED, InvalidInput
 
 REASONS = ("completed", "failed")
 
@@ -21,6 +21,7 @@ class CleanupRequest:
     keep_endpoint: bool = False
     skip: str | None = None  # why there is nothing to do, when so
     from_eventbridge: bool = False  # the execution ended without its own Cleanup/Notify states
+    stack_deleted: bool = False  # the stack's teardown stopped it: the stack is going
     run: Mapping[str, Any] | None = None  # the run object ValidateInput produced, when the state has it
 
 
@@ -41,7 +42,13 @@ def _from_eventbridge(event: Mapping[str, Any]) -> CleanupRequest:
     # A succeeded execution ran its own Cleanup state, which alone knows whether to keep the endpoint.
     skip = "the execution succeeded: its own Cleanup state handled it" if status == "SUCCEEDED" else None
     return CleanupRequest(
-        str(detail["name"]), str(machine), status.lower() or "failed", False, skip, from_eventbridge=True
+        str(detail["name"]),
+        str(machine),
+        status.lower() or "failed",
+        False,
+        skip,
+        from_eventbridge=True,
+        stack_deleted=detail.get("error") == STACK_DELETED,
     )
 
 

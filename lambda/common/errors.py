@@ -1,5 +1,9 @@
 """Expected failures of the handlers; each class name is the error name Step Functions sees."""
 
+# The error of executions the stack's teardown stops (`cdk destroy`): Cleanup, called by the event rule
+# for them, then knows that the stack, and unless the stage retains data its buckets, are going.
+STACK_DELETED = "MlStack.StackDeleted"
+
 
 class PipelineError(Exception):
     """Base of the failures a handler raises on purpose, with a message that says what to do."""

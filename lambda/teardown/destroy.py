@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from common.aws_errors import error_code, is_not_found
+from common.errors import STACK_DELETED
 from common.json_types import JsonDict
 from common.sagemaker_cleanup import (
     Outcome,
@@ -128,7 +129,7 @@ class _Run:
                     # Otherwise a running execution could create an endpoint after this teardown.
                     sfn.stop_execution(
                         executionArn=execution["executionArn"],
-                        error="MlStack.StackDeleted",
+                        error=STACK_DELETED,
                         cause="The stack is being deleted; its teardown stopped this execution.",
                     )
                     self.report.outcome.stopped.append(f"execution:{execution['name']}")

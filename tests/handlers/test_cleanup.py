@@ -12,9 +12,9 @@ from cleanup.handler import lambda_handler, wait_budget
 from cleanup.request import parse_request, state_machine_of
 from cleanup.teardown import WaitBudget, teardown
 from common import clients
-from common.errors import EndpointNotDeletable
+from common.errors import STACK_DELETED, EndpointNotDeletable
 from contracts.names import run_names
-from tests.handlers.conftest import ACCOUNT, REGION, STATE_MACHINE, script_wire, throttling
+from tests.handlers.conftest import ACCOUNT, ARTIFACTS_BUCKET, REGION, STATE_MACHINE, script_wire, throttling
 from tests.handlers.runs import EXECUTION, NAMES, make_run
 
 EXECUTION_ARN = f"arn:aws:states:{REGION}:{ACCOUNT}:execution:MlStack-test-Pipeline:{EXECUTION}"
@@ -29,7 +29,7 @@ def machine_event(reason: str = "failed", state: dict[str, Any] | None = None) -
     }
 
 
-def eventbridge_event(status: str = "ABORTED") -> dict[str, Any]:
+def eventbridge_event(status: str = "ABORTED", error: str | None = None) -> dict[str, Any]:
     return {
         "version": "0",
         "source": "aws.states",
@@ -41,6 +41,7 @@ def eventbridge_event(status: str = "ABORTED") -> dict[str, Any]:
             "name": EXECUTION,
             "status": status,
             "startDate": 1763787600000,
+            "error": error,
         },
     }
 
@@ -134,8 +135,6 @@ def test_keep_endpoint_is_ignored_when_the_run_failed(aws, context):
 
 
 def test_abort_event_saves_the_leaderboard_stops_running_jobs_and_deletes(s3, context):
-    from tests.handlers.conftest import ARTIFACTS_BUCKET
-
     # Given an aborted execution whose tuning and AutoML jobs still run and whose endpoint is up
     sm = clients.sagemaker()
     with Stubber(sm) as stub:
@@ -438,7 +437,7 @@ def _trial(name: str, value: float) -> dict[str, Any]:
 
 def test_failed_run_saves_its_leaderboard_first(s3):
     from cleanup.results import save_leaderboard
-    from tests.handlers.conftest import ARTIFACTS_BUCKET, KEY_ARN
+    from tests.handlers.conftest import KEY_ARN
 
     # Given a tuning job with two finished trials and an AutoML job that listed nothing yet
     sm = clients.sagemaker()
@@ -465,8 +464,6 @@ def test_failed_run_saves_its_leaderboard_first(s3):
 
 
 def test_an_existing_leaderboard_is_kept_and_deletion_goes_on(s3, context):
-    from tests.handlers.conftest import ARTIFACTS_BUCKET
-
     key = f"reports/{NAMES.run_id}/leaderboard.json"
     s3.put_object(Bucket=ARTIFACTS_BUCKET, Key=key, Body=b'{"from": "evaluate"}')
     deploy_in_moto()
@@ -481,6 +478,17 @@ def test_a_leaderboard_that_cannot_be_saved_never_blocks_deletion(aws, context):
     deploy_in_moto()
     result = lambda_handler(machine_event("failed"), context)
     assert "leaderboard not saved" in result["notes"][0]
+    assert result["deleted"] == serving()
+
+
+def test_a_run_stopped_by_the_stack_teardown_writes_nothing_to_the_emptied_buckets(s3, context):
+    # Given a run that `cdk destroy` stopped while its endpoint was up (the teardown empties the buckets)
+    deploy_in_moto()
+    # When the event rule's cleanup runs for it
+    result = lambda_handler(eventbridge_event("ABORTED", error=STACK_DELETED), context)
+    # Then it writes no leaderboard (the bucket would refill and fail the destroy), and still deletes
+    assert result["notes"] == ["the stack is being deleted: no leaderboard saved"]
+    assert s3.list_objects_v2(Bucket=ARTIFACTS_BUCKET).get("KeyCount") == 0
     assert result["deleted"] == serving()
 
 
