@@ -7,6 +7,9 @@ CHECKOV_VENV := .venv-checkov
 export PATH := $(CURDIR)/node_modules/.bin:$(CURDIR)/$(VENV)/bin:$(PATH)
 STAGE ?= dev
 CDK   := cdk --context stage=$(STAGE)
+# Two workers, handed two tests at a time (slow end-to-end tests first): the end-to-end tier often
+# waits on the local AWS. Each worker deploys the session stack once.
+PARALLEL := -n 2 --dist load --maxschedchunk 2
 
 .PHONY: setup demo test test-fast lint synth deploy destroy bench clean
 
@@ -32,13 +35,13 @@ demo: setup
 	$(PY) -m mlstack.cli demo
 
 test: setup
-	@mkdir -p build; start=$$(date +%s%N); $(PY) -m pytest; rc=$$?; \
+	@mkdir -p build; start=$$(date +%s%N); $(PY) -m pytest $(PARALLEL); rc=$$?; \
 	ms=$$(( ($$(date +%s%N) - start) / 1000000 )); \
 	printf '{"seconds": %d.%d, "exit_code": %d}\n' $$((ms / 1000)) $$((ms % 1000 / 100)) $$rc > build/test-suite.json; \
 	exit $$rc
 
 test-fast: setup
-	$(PY) -m pytest -m 'not e2e'
+	$(PY) -m pytest $(PARALLEL) -m 'not e2e'
 
 lint: setup $(CHECKOV_VENV)/.installed
 	ruff check .

@@ -41,9 +41,15 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests that destroy the session stack run after every other test (in their worker: the file that
-    holds them is the last one handed out under `--dist loadfile`)."""
-    items.sort(key=lambda item: item.get_closest_marker("destroys_stack") is not None)
+    """The slow end-to-end tests first, so that parallel workers start on them and the quick tiers fill
+    in around them; tests that destroy the session stack after every other test (a worker takes tests
+    in this order, and they are handed out last)."""
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("destroys_stack") is not None,
+            item.get_closest_marker("e2e") is None,
+        )
+    )
 
 
 # --- the local AWS ---------------------------------------------------------------------------------
