@@ -78,6 +78,15 @@ def statements(template: Template) -> list[dict[str, Any]]:
     return found
 
 
+def role_statements(template: Template, role_id: str) -> list[dict[str, Any]]:
+    """The statements of the inline policies (AWS::IAM::Policy) attached to one role."""
+    found: list[dict[str, Any]] = []
+    for policy in resources(template, "AWS::IAM::Policy").values():
+        if {"Ref": role_id} in policy["Properties"]["Roles"]:
+            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
+    return found
+
+
 def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 

@@ -8,7 +8,7 @@ from aws_cdk.assertions import Template
 
 from contracts.metrics import EXPIRED_METRIC, METRIC_NAMESPACE, METRIC_SERVICE, STACK_DIMENSION
 from stacks.components.lifecycle import SWEEP_RATE
-from tests.infra.conftest import as_list, flatten, logical_id, resources
+from tests.infra.conftest import as_list, flatten, logical_id, resources, role_statements
 
 
 def test_unclean_execution_ends_of_this_state_machine_trigger_cleanup(dev: Template) -> None:
@@ -55,12 +55,8 @@ def _function(template: Template, fragment: str) -> tuple[str, dict[str, Any]]:
 
 
 def _role_statements(template: Template, function: dict[str, Any]) -> list[dict[str, Any]]:
-    role = function["Properties"]["Role"]["Fn::GetAtt"][0]
-    found: list[dict[str, Any]] = []
-    for policy in resources(template, "AWS::IAM::Policy").values():
-        if {"Ref": role} in policy["Properties"]["Roles"]:
-            found.extend(flatten(policy["Properties"]["PolicyDocument"]["Statement"]))
-    return found
+    """The function's role's statements, tokens flattened."""
+    return list(flatten(role_statements(template, function["Properties"]["Role"]["Fn::GetAtt"][0])))
 
 
 def test_sweeper_runs_on_a_schedule_and_knows_the_state_machine(dev: Template) -> None:

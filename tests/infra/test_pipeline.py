@@ -13,7 +13,15 @@ import pytest
 from aws_cdk.assertions import Template
 
 from stacks.components.sagemaker_tasks import SDK_TRANSIENT_ERRORS
-from tests.infra.conftest import ROOT, all_states, as_list, logical_id, resources, state_machine_definition
+from tests.infra.conftest import (
+    ROOT,
+    all_states,
+    as_list,
+    logical_id,
+    resources,
+    role_statements,
+    state_machine_definition,
+)
 
 NOT_RETRIED = ("SageMaker.ResourceLimitExceededException", "SageMaker.ResourceInUseException", "States.ALL")
 TOP_LEVEL_FLOW = [
@@ -238,12 +246,7 @@ def test_execution_has_a_timeout_logs_all_and_traces(dev: Template, synth: Any) 
 
 
 def _state_machine_statements(dev: Template) -> list[dict[str, Any]]:
-    role_id = logical_id(dev, "AWS::IAM::Role", "StateMachineRole")
-    found: list[dict[str, Any]] = []
-    for policy in resources(dev, "AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"]["Roles"]:
-            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
-    return found
+    return role_statements(dev, logical_id(dev, "AWS::IAM::Role", "StateMachineRole"))
 
 
 def test_state_machine_passes_only_the_sagemaker_role_and_only_to_sagemaker(dev: Template) -> None:

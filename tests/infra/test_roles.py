@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
-from tests.infra.conftest import as_list, resources, statements
+from tests.infra.conftest import as_list, resources, role_statements, statements
 
 
 def _execution_role(template: Template) -> tuple[str, dict[str, Any]]:
@@ -16,14 +16,6 @@ def _execution_role(template: Template) -> tuple[str, dict[str, Any]]:
         if "ExecutionRole" in logical_id
     ]
     return item
-
-
-def _role_statements(template: Template, role_id: str) -> list[dict[str, Any]]:
-    found = []
-    for policy in resources(template, "AWS::IAM::Policy").values():
-        if {"Ref": role_id} in policy["Properties"]["Roles"]:
-            found.extend(policy["Properties"]["PolicyDocument"]["Statement"])
-    return found
 
 
 def test_only_sagemaker_in_this_account_can_assume_it(dev: Template) -> None:
@@ -54,7 +46,7 @@ def test_no_service_wide_action(dev: Template) -> None:
 
 def test_the_only_wildcard_resources_are_apis_without_resource_arns(dev: Template) -> None:
     role_id, _ = _execution_role(dev)
-    wide = [s for s in _role_statements(dev, role_id) if "*" in as_list(s["Resource"])]
+    wide = [s for s in role_statements(dev, role_id) if "*" in as_list(s["Resource"])]
     assert sorted(s["Sid"] for s in wide) == ["ImageRegistryLogin", "JobMetrics"]
     metrics = next(s for s in wide if s["Sid"] == "JobMetrics")
     assert metrics["Condition"] == {
@@ -75,7 +67,7 @@ def test_sagemaker_actions_are_limited_to_the_name_prefix(dev: Template) -> None
     role_id, _ = _execution_role(dev)
     scoped = [
         s
-        for s in _role_statements(dev, role_id)
+        for s in role_statements(dev, role_id)
         if any(a.startswith("sagemaker:") for a in as_list(s["Action"]))
     ]
     assert scoped
@@ -90,7 +82,7 @@ def test_the_role_reads_data_and_writes_artifacts(dev: Template) -> None:
     data_id = next(b for b in buckets if "DataBucket" in b)
     artifacts_id = next(b for b in buckets if "ArtifactsBucket" in b)
     by_bucket: dict[str, set[str]] = {data_id: set(), artifacts_id: set()}
-    for statement in _role_statements(dev, role_id):
+    for statement in role_statements(dev, role_id):
         for resource in as_list(statement["Resource"]):
             for bucket_id in by_bucket:
                 if bucket_id in str(resource):
