@@ -58,6 +58,10 @@ _DELETE = object()
         ({"log_retention_days": 10}, "'stages.dev.log_retention_days' must be one of 1, 3, 5, 7"),
         ({"tuning_max_parallel_jobs": 9, "tuning_max_jobs": 8}, "must not exceed 'tuning_max_jobs' (8)"),
         ({"tuning_budget": 3}, "unknown key(s) in 'stages.dev': tuning_budget"),
+        (
+            {"execution_timeout_minutes": 0},
+            "'stages.dev.execution_timeout_minutes' must be an integer from 1 to 525600, got 0",
+        ),
     ],
 )
 def test_invalid_context_names_the_key(
