@@ -25,6 +25,7 @@ from mlstack.local.sagemaker.common import (
     arn,
     backend,
     drop_none,
+    lookup,
     register,
     seed_from,
     utcnow,
@@ -210,10 +211,8 @@ def create(account_id: str, region: str, request: dict[str, Any]) -> AutoMLJob:
 
 
 def get(account_id: str, region: str, name: str) -> AutoMLJob:
-    job = backend(account_id, region).auto_ml_jobs.get(name)
-    if not isinstance(job, AutoMLJob):
-        raise ResourceNotFound(f"Could not find AutoML job with name {name}.")
-    return job
+    missing = ResourceNotFound(f"Could not find AutoML job with name {name}.")
+    return lookup(backend(account_id, region).auto_ml_jobs, name, AutoMLJob, missing)
 
 
 # --- the runner ------------------------------------------------------------------------------

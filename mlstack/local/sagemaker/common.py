@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import sys
-from collections.abc import MutableMapping
+from collections.abc import Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -37,6 +37,14 @@ def register(store: MutableMapping[str, Any], name: str, item: T, exists: Servic
     """Add `item` under `name`, or raise `exists`: one atomic step, so two creates cannot both win."""
     if store.setdefault(name, item) is not item:
         raise exists
+    return item
+
+
+def lookup(store: Mapping[str, Any], name: str, kind: type[T], missing: ServiceException) -> T:
+    """The `kind` stored under `name`, or raise `missing` (SageMaker's error for that kind)."""
+    item = store.get(name)
+    if not isinstance(item, kind):
+        raise missing
     return item
 
 

@@ -26,6 +26,7 @@ from mlstack.local.sagemaker.common import (
     arn,
     backend,
     drop_none,
+    lookup,
     register,
     utcnow,
 )
@@ -208,10 +209,8 @@ def create_model(account_id: str, region: str, request: dict[str, Any]) -> Model
 
 
 def get_model(account_id: str, region: str, name: str) -> Model:
-    model = backend(account_id, region)._models.get(name)
-    if not isinstance(model, Model):
-        raise ValidationException(f'Could not find model "{arn(account_id, region, "model", name)}".')
-    return model
+    missing = ValidationException(f'Could not find model "{arn(account_id, region, "model", name)}".')
+    return lookup(backend(account_id, region)._models, name, Model, missing)
 
 
 def delete_model(account_id: str, region: str, name: str) -> None:
@@ -239,11 +238,9 @@ def create_endpoint_config(account_id: str, region: str, request: dict[str, Any]
 
 
 def get_endpoint_config(account_id: str, region: str, name: str) -> EndpointConfig:
-    config = backend(account_id, region).endpoint_configs.get(name)
-    if not isinstance(config, EndpointConfig):
-        config_arn = arn(account_id, region, "endpoint-config", name)
-        raise ValidationException(f'Could not find endpoint configuration "{config_arn}".')
-    return config
+    config_arn = arn(account_id, region, "endpoint-config", name)
+    missing = ValidationException(f'Could not find endpoint configuration "{config_arn}".')
+    return lookup(backend(account_id, region).endpoint_configs, name, EndpointConfig, missing)
 
 
 def delete_endpoint_config(account_id: str, region: str, name: str) -> None:
@@ -267,10 +264,8 @@ def create_endpoint(account_id: str, region: str, request: dict[str, Any]) -> En
 
 
 def get_endpoint(account_id: str, region: str, name: str) -> Endpoint:
-    endpoint = backend(account_id, region).endpoints.get(name)
-    if not isinstance(endpoint, Endpoint):
-        raise ValidationException(f'Could not find endpoint "{arn(account_id, region, "endpoint", name)}".')
-    return endpoint
+    missing = ValidationException(f'Could not find endpoint "{arn(account_id, region, "endpoint", name)}".')
+    return lookup(backend(account_id, region).endpoints, name, Endpoint, missing)
 
 
 def update_endpoint(account_id: str, region: str, name: str, config_name: str) -> Endpoint:

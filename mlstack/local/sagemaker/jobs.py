@@ -25,6 +25,7 @@ from mlstack.local.sagemaker.common import (
     arn,
     backend,
     drop_none,
+    lookup,
     register,
     utcnow,
 )
@@ -221,10 +222,8 @@ def create(account_id: str, region: str, request: dict[str, Any]) -> TrainingJob
 
 
 def get(account_id: str, region: str, name: str) -> TrainingJob:
-    job = backend(account_id, region).training_jobs.get(name)
-    if not isinstance(job, TrainingJob):
-        raise ValidationException(f"Requested resource not found: TrainingJob {name} does not exist")
-    return job
+    missing = ValidationException(f"Requested resource not found: TrainingJob {name} does not exist")
+    return lookup(backend(account_id, region).training_jobs, name, TrainingJob, missing)
 
 
 # --- the runner ------------------------------------------------------------------------------

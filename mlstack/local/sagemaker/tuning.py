@@ -21,6 +21,7 @@ from mlstack.local.sagemaker.common import (
     arn,
     backend,
     drop_none,
+    lookup,
     register,
     seed_from,
     utcnow,
@@ -308,10 +309,8 @@ def create(account_id: str, region: str, request: dict[str, Any]) -> TuningJob:
 
 
 def get(account_id: str, region: str, name: str) -> TuningJob:
-    job = backend(account_id, region).hyper_parameter_tuning_jobs.get(name)
-    if not isinstance(job, TuningJob):
-        raise ResourceNotFound(f"Amazon SageMaker can't find a tuning job with name {name}")
-    return job
+    missing = ResourceNotFound(f"Amazon SageMaker can't find a tuning job with name {name}")
+    return lookup(backend(account_id, region).hyper_parameter_tuning_jobs, name, TuningJob, missing)
 
 
 # --- the coordinator -------------------------------------------------------------------------
