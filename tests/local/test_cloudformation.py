@@ -9,6 +9,8 @@ import uuid
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.local.conftest import code_zip, receive_all
+
 PROVIDER = """
 import json, urllib.request
 def handler(event, context):
@@ -269,3 +271,57 @@ def test_kms_key_tags_and_event_invoke_config(local_aws, make_function):
     config = lam.get_function_event_invoke_config(FunctionName=fn)
     assert config["MaximumRetryAttempts"] == 0
     assert config["DestinationConfig"]["OnFailure"]["Destination"] == queue
+
+
+def failing_function_template(role_arn: str, dead_letter_arn: str) -> dict:
+    """A function that always raises, its code in S3 (as CDK ships it), failures to `dead_letter_arn`."""
+    return {
+        "Resources": {
+            "F": {
+                "Type": "AWS::Lambda::Function",
+                "Properties": {
+                    "Runtime": "python3.12",
+                    "Handler": "index.handler",
+                    "Role": role_arn,
+                    "Code": {"S3Bucket": "dead-letter-code", "S3Key": "fail.zip"},
+                    "DeadLetterConfig": {"TargetArn": dead_letter_arn},
+                },
+            },
+            "C": {
+                "Type": "AWS::Lambda::EventInvokeConfig",
+                "Properties": {
+                    "FunctionName": {"Ref": "F"},
+                    "Qualifier": "$LATEST",
+                    "MaximumRetryAttempts": 0,
+                },
+            },
+        },
+        "Outputs": {"Function": {"Value": {"Ref": "F"}}},
+    }
+
+
+def test_a_function_keeps_its_dead_letter_queue_on_create_and_update(local_aws, role_arn):
+    cfn, lam, sqs = local_aws.client("cloudformation"), local_aws.client("lambda"), local_aws.client("sqs")
+    s3 = local_aws.client("s3")
+    s3.create_bucket(Bucket="dead-letter-code")
+    source = "def handler(event, context):\n    raise RuntimeError('boom')\n"
+    s3.put_object(Bucket="dead-letter-code", Key="fail.zip", Body=code_zip(source, "index.py"))
+    queues = {}
+    for name in ("dlq-first", "dlq-second"):
+        url = sqs.create_queue(QueueName=name)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        queues[name] = (url, arn)
+
+    def failed_event_lands_in(queue: str, stack: dict) -> bool:
+        function = outputs(stack)["Function"]
+        lam.invoke(FunctionName=function, InvocationType="Event", Payload=json.dumps({"to": queue}))
+        return receive_all(sqs, queues[queue][0], expected=1) == [{"to": queue}]
+
+    created = deploy(cfn, "dead-letters", failing_function_template(role_arn, queues["dlq-first"][1]))
+    assert created["StackStatus"] == "CREATE_COMPLETE"
+    assert failed_event_lands_in("dlq-first", created)
+    updated = deploy(
+        cfn, "dead-letters", failing_function_template(role_arn, queues["dlq-second"][1]), kind="UPDATE"
+    )
+    assert updated["StackStatus"] == "UPDATE_COMPLETE"
+    assert failed_event_lands_in("dlq-second", updated)

@@ -7,7 +7,7 @@ from typing import Any
 
 from mlstack.local.deliver import send_to_arn
 from mlstack.local.lambda_runtime import async_invoke, runner
-from mlstack.local.patches._patching import replace, wrap
+from mlstack.local.patches._patching import after_cfn_writes, replace
 from mlstack.local.settings import moto_port
 
 # Lambda returns at most the last 4 KB of the log in X-Amz-Log-Result.
@@ -89,31 +89,13 @@ def invoke(self: Any, body: Any, request_headers: Any, response_headers: Any) ->
     return result.payload
 
 
-def _create_from_cloudformation_json(original: Any) -> Any:
-    def create(
-        cls: Any,
-        /,
-        resource_name: str,
-        cloudformation_json: Any,
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        fn = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        # moto drops DeadLetterConfig; async invocations need it.
-        fn.dead_letter_config = cloudformation_json["Properties"].get("DeadLetterConfig")
-        return fn
-
-    return classmethod(create)
+def _keep_dead_letter_config(fn: Any, properties: dict[str, Any], account_id: str, region_name: str) -> None:
+    # moto drops DeadLetterConfig; async invocations need it.
+    fn.dead_letter_config = properties.get("DeadLetterConfig")
 
 
 def apply() -> None:
     from moto.awslambda.models import LambdaFunction
 
     replace(LambdaFunction, "invoke", invoke, expects=["self", "body", "request_headers", "response_headers"])
-    wrap(
-        LambdaFunction,
-        "create_from_cloudformation_json",
-        _create_from_cloudformation_json,
-        expects=["resource_name", "cloudformation_json", "account_id", "region_name", "kwargs"],
-    )
+    after_cfn_writes(LambdaFunction, _keep_dead_letter_config)
