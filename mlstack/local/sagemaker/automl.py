@@ -315,15 +315,11 @@ def _search(job: AutoMLJob, workdir: Path, out: Path, time_limit: float) -> int:
         "PYTHONUNBUFFERED": "1",
         "PYTHONWARNINGS": "ignore",
     }
-    proc = procs.spawn(
+    proc = procs.spawn_worker(
         [PYTHON, "-m", "mlstack.local.sagemaker.automl_worker", str(workdir / "spec.json"), str(out)],
         f"automl:{job.name}",
-        cwd=str(workdir),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        bufsize=1,
+        str(workdir),
+        env,
     )
     with job.lock:
         job.proc = proc

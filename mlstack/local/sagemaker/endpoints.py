@@ -356,15 +356,11 @@ def _start_variant(endpoint: Endpoint, variant: dict[str, Any]) -> VariantServer
         "SM_MODEL_DIR": str(model_dir),
         **{str(k): str(v) for k, v in (container.get("Environment") or {}).items()},
     }
-    proc = procs.spawn(
+    proc = procs.spawn_worker(
         [PYTHON, "-m", "mlstack.local.sagemaker.serve", "--model-dir", str(model_dir), "--image", image],
         f"endpoint:{endpoint.name}/{variant['VariantName']}",
-        cwd=str(workdir),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        bufsize=1,
+        str(workdir),
+        env,
     )
     port, log = _await_ready(proc)
     if port is None:

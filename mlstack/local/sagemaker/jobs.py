@@ -342,16 +342,7 @@ def _train(
     }
     # One thread per core is what a 2-core host can afford with parallel trials.
     env.setdefault("OMP_NUM_THREADS", "1")
-    proc = procs.spawn(
-        [PYTHON, "-m", "training.train"],
-        f"training:{job.name}",
-        cwd=str(workdir),
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        bufsize=1,
-    )
+    proc = procs.spawn_worker([PYTHON, "-m", "training.train"], f"training:{job.name}", str(workdir), env)
     with job.lock:
         job.proc = proc
         early = job.stop_reason

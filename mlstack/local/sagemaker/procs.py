@@ -21,6 +21,20 @@ def spawn(args: list[str], label: str, **kwargs: Any) -> subprocess.Popen[Any]:
     return proc
 
 
+def spawn_worker(args: list[str], label: str, workdir: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    """spawn() a worker whose output (stderr merged) is read line by line, as a job's log."""
+    return spawn(
+        args,
+        label,
+        cwd=workdir,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        bufsize=1,
+    )
+
+
 def forget(proc: subprocess.Popen[Any]) -> None:
     with _lock:
         _live.pop(proc.pid, None)
