@@ -9,6 +9,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from stacks.components.arns import sagemaker_arn
+from stacks.components.grants import key_grants_for_sagemaker
 from stacks.components.nag import BUCKET_GRANT_ACTIONS, KEY_GRANT_ACTIONS, acknowledge, resource_finding
 
 # SageMaker-owned image repositories our jobs pull from (built-in XGBoost, Autopilot's containers).
@@ -47,6 +48,8 @@ class SageMakerRoles(Construct):
         data_bucket.grant_read(role)
         artifacts_bucket.grant_read_write(role)
         key.grant_encrypt_decrypt(role)
+        # Tuning and Autopilot jobs encrypt their volumes with the stack key (VolumeKmsKeyId).
+        role.add_to_policy(key_grants_for_sagemaker(key, sid="EncryptJobVolumes"))
 
         prefixed = f"{name_prefix}-*"
         role.add_to_policy(

@@ -6,7 +6,7 @@ from typing import Any
 
 from aws_cdk.assertions import Template
 
-from tests.infra.conftest import as_list, resources, role_statements, statements
+from tests.infra.conftest import as_list, logical_id, resources, role_statements, statements
 
 
 def _execution_role(template: Template) -> tuple[str, dict[str, Any]]:
@@ -90,3 +90,17 @@ def test_the_role_reads_data_and_writes_artifacts(dev: Template) -> None:
     assert "s3:GetObject*" in by_bucket[data_id]
     assert not any(action.startswith(("s3:Put", "s3:Delete")) for action in by_bucket[data_id])
     assert {"s3:GetObject*", "s3:PutObject", "s3:DeleteObject*"} <= by_bucket[artifacts_id]
+
+
+def test_sagemaker_may_grant_itself_the_key_for_job_volumes_only(dev: Template) -> None:
+    role_id, _ = _execution_role(dev)
+    grants = [s for s in role_statements(dev, role_id) if "kms:CreateGrant" in as_list(s["Action"])]
+    assert grants == [
+        {
+            "Action": "kms:CreateGrant",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [logical_id(dev, "AWS::KMS::Key", "StorageKey"), "Arn"]},
+            "Sid": "EncryptJobVolumes",
+        }
+    ]
