@@ -15,6 +15,7 @@ from constructs import Construct
 
 from stacks.components.arns import sagemaker_arn
 from stacks.components.functions import PipelineFunctions
+from stacks.components.grants import key_grants_for_sagemaker
 from stacks.components.log_groups import encrypted_log_group
 from stacks.components.nag import acknowledge, resource_finding
 from stacks.components.sagemaker_tasks import (
@@ -534,6 +535,8 @@ class Pipeline(Construct):
                 conditions={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
             )
         )
+        # CreateEndpoint on a config with KmsKeyId grants SageMaker the key as the caller.
+        role.add_to_principal_policy(key_grants_for_sagemaker(self._key, sid="EncryptEndpointVolumes"))
         topic.grant_publish(role)
         # Publishing to a KMS-encrypted topic needs the key.
         self._key.grant(role, "kms:GenerateDataKey*", "kms:Decrypt")

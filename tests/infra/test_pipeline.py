@@ -262,6 +262,19 @@ def test_state_machine_passes_only_the_sagemaker_role_and_only_to_sagemaker(dev:
     ]
 
 
+def test_state_machine_may_grant_sagemaker_the_key_for_endpoint_volumes_only(dev: Template) -> None:
+    grants = [s for s in _state_machine_statements(dev) if "kms:CreateGrant" in as_list(s["Action"])]
+    assert grants == [
+        {
+            "Action": "kms:CreateGrant",
+            "Condition": {"Bool": {"kms:GrantIsForAWSResource": "true"}},
+            "Effect": "Allow",
+            "Resource": {"Fn::GetAtt": [logical_id(dev, "AWS::KMS::Key", "StorageKey"), "Arn"]},
+            "Sid": "EncryptEndpointVolumes",
+        }
+    ]
+
+
 def test_state_machine_sagemaker_rights_are_prefix_scoped(dev: Template) -> None:
     scoped = [
         s
