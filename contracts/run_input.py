@@ -24,7 +24,6 @@ INPUT_KEYS = ("dataset", "tuning_ranges", "objective", "keep_endpoint")
 # must both respect: one table, so a stage that synthesizes can also run.
 STRATEGIES = ("Bayesian", "Random", "Grid", "Hyperband")
 AUTOPILOT_MODES = ("ENSEMBLING", "HYPERPARAMETER_TUNING", "AUTO")
-INSTANCE_TYPE_PATTERN = r"^ml\.[a-z0-9-]+\.[a-z0-9]+$"
 MIN_RUNTIME_S = 60
 MAX_TRAINING_RUNTIME_S = 28 * 24 * 3600  # SageMaker's limit for one training job
 MAX_JOB_RUNTIME_S = 30 * 24 * 3600  # tuning and AutoML jobs

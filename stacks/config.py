@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, fields
 from typing import Any, Literal, cast
 
+from contracts.instance_types import Use, instance_type_problem
 from contracts.run_input import (
     AUTOPILOT_MODES,
-    INSTANCE_TYPE_PATTERN,
     MAX_JOB_RUNTIME_S,
     MAX_TRAINING_RUNTIME_S,
     MIN_RUNTIME_S,
@@ -17,7 +17,6 @@ from contracts.run_input import (
 
 RemovalPolicyName = Literal["destroy", "retain"]
 
-_INSTANCE_TYPE = re.compile(INSTANCE_TYPE_PATTERN)
 _STACK_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,127}$")
 _NAME_PREFIX = re.compile(r"^[a-z][a-z0-9]{1,7}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -90,8 +89,8 @@ def _validated(stage: str, raw: dict[str, Any]) -> StageConfig:
         ),
         removal_policy=cast(RemovalPolicyName, v.choice("removal_policy", ("destroy", "retain"))),
         notification_email=v.optional_matching("notification_email", _EMAIL, 'an e-mail address or ""'),
-        training_instance_type=v.matching("training_instance_type", _INSTANCE_TYPE, "an ml.* instance type"),
-        endpoint_instance_type=v.matching("endpoint_instance_type", _INSTANCE_TYPE, "an ml.* instance type"),
+        training_instance_type=v.instance_type("training_instance_type", "training"),
+        endpoint_instance_type=v.instance_type("endpoint_instance_type", "endpoint"),
         tuning_max_jobs=v.integer("tuning_max_jobs", 1, 750),
         tuning_max_parallel_jobs=v.integer("tuning_max_parallel_jobs", 1, 100),
         tuning_strategy=v.choice("tuning_strategy", STRATEGIES),
@@ -163,6 +162,13 @@ class _Reader:
         if not isinstance(value, str) or not pattern.match(value):
             raise self._fail(key, expected)
         return value
+
+    def instance_type(self, key: str, use: Use) -> str:
+        value = self._get(key)
+        problem = instance_type_problem(value, use)
+        if problem:
+            raise ConfigError(f"context key 'stages.{self._stage}.{key}': {problem}")
+        return str(value)
 
     def optional_matching(self, key: str, pattern: re.Pattern[str], expected: str) -> str | None:
         # The CDK CLI drops null context values, so "" is how cdk.json says "none".

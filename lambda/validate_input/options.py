@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from common.errors import ConfigurationError, InvalidInput
+from contracts.instance_types import Use, instance_type_problem
 from contracts.run_input import (
     AUTOPILOT_MODES,
     INPUT_KEYS,
-    INSTANCE_TYPE_PATTERN,
     MAX_JOB_RUNTIME_S,
     MAX_TRAINING_RUNTIME_S,
     MIN_RUNTIME_S,
@@ -20,7 +19,6 @@ from contracts.run_input import (
     STRATEGIES,
 )
 
-INSTANCE_TYPE = re.compile(INSTANCE_TYPE_PATTERN)
 MAX_TTL_HOURS = 30 * 24
 
 KNOWN_KEYS = tuple(sorted((*INPUT_KEYS, *STAGE_KEYS)))
@@ -72,10 +70,14 @@ def _choice(choices: tuple[str, ...]) -> Callable[[str, Any], str]:
     return check
 
 
-def _instance_type(field: str, value: Any) -> str:
-    if not isinstance(value, str) or not INSTANCE_TYPE.match(value):
-        raise InvalidInput(f"{field}: expected a SageMaker instance type such as ml.m5.xlarge, got {value!r}")
-    return value
+def _instance_type(use: Use) -> Callable[[str, Any], str]:
+    def check(field: str, value: Any) -> str:
+        problem = instance_type_problem(value, use)
+        if problem:
+            raise InvalidInput(f"{field}: {problem}")
+        return str(value)
+
+    return check
 
 
 def _hours(field: str, value: Any) -> float:
@@ -88,8 +90,8 @@ def _hours(field: str, value: Any) -> float:
 
 
 _CHECKS: Mapping[str, Callable[[str, Any], Any]] = {
-    "training_instance_type": _instance_type,
-    "endpoint_instance_type": _instance_type,
+    "training_instance_type": _instance_type("training"),
+    "endpoint_instance_type": _instance_type("endpoint"),
     "tuning_max_jobs": _integer(1, 750),
     "tuning_max_parallel_jobs": _integer(1, 100),
     "tuning_strategy": _choice(STRATEGIES),

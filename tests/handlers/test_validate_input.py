@@ -301,8 +301,20 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     (
         "bad instance type",
         {"training_instance_type": "m5.large"},
-        "training_instance_type: expected a SageMaker",
+        "training_instance_type: expected a SageMaker training instance type",
     ),
+    # Valid for endpoints, not for training: the tuning API would refuse them minutes into the run.
+    ("endpoint-only type", {"training_instance_type": "ml.t2.medium"}, "ml.t2.medium is only for endpoints"),
+    ("small c5", {"training_instance_type": "ml.c5.large"}, "ml.c5.large is only for endpoints"),
+    (
+        "training-only type",
+        {"endpoint_instance_type": "ml.c5n.xlarge"},
+        "ml.c5n.xlarge is only for training jobs",
+    ),
+    # Local NVMe storage: SageMaker refuses the stack's volume key for these.
+    ("nvme training", {"training_instance_type": "ml.g4dn.xlarge"}, "ml.g4dn.xlarge has local NVMe"),
+    ("nvme g5", {"training_instance_type": "ml.g5.2xlarge"}, "ml.g5.2xlarge has local NVMe"),
+    ("nvme endpoint", {"endpoint_instance_type": "ml.m5d.large"}, "ml.m5d.large has local NVMe"),
     ("spot as text", {"use_spot_training": "yes"}, "use_spot_training: expected true or false"),
     ("keep as number", {"keep_endpoint": 1}, "keep_endpoint: expected true or false"),
     ("ranges not an object", {"tuning_ranges": "fast"}, "tuning_ranges: expected an object"),

@@ -50,7 +50,11 @@ _DELETE = object()
         ({"tuning_strategy": "Bayes"}, "'stages.dev.tuning_strategy' must be one of Bayesian, Random"),
         (
             {"training_instance_type": "m5.xlarge"},
-            "'stages.dev.training_instance_type' must be an ml.* instance",
+            "'stages.dev.training_instance_type': expected a SageMaker training instance type",
+        ),
+        (
+            {"endpoint_instance_type": "ml.g5.xlarge"},
+            "'stages.dev.endpoint_instance_type': ml.g5.xlarge has local NVMe storage",
         ),
         ({"removal_policy": "keep"}, "'stages.dev.removal_policy' must be one of destroy, retain"),
         ({"notification_email": "ops"}, "'stages.dev.notification_email' must be an e-mail address"),
