@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.common import run_checked, timed, tool_env
-from mlstack.local import ports
+from localaws import ports
 
 
 def measure() -> dict[str, Any]:

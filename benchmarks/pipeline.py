@@ -19,8 +19,8 @@ from typing import Any
 import boto3
 
 from benchmarks.common import run_checked, tool_env
-from mlstack.local import ports, process
-from mlstack.local.settings import client_env
+from localaws import ports, process
+from localaws.settings import client_env
 from training.prepare_data import prepare
 
 RUNS = 3

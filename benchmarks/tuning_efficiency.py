@@ -1,4 +1,4 @@
-"""Seed 004's claim: trials Bayesian search needs to match the best of N random trials (target <= N/4).
+"""Trials Bayesian search needs to match the best of N random trials (target: at most N/4).
 
 Both strategies use the samplers of the local SageMaker's tuning jobs (what a user gets offline) and
 train with training/train.py's `train()` on the synthetic bank set, seeded, so every figure repeats.
@@ -13,7 +13,7 @@ from typing import Any
 
 import optuna
 
-from mlstack.local.sagemaker.tuning import make_study, search_space
+from localaws.sagemaker.tuning import make_study, search_space
 from training.channels import read_channel
 from training.hyperparameters import parse_hyperparameters
 from training.prepare_data import prepare

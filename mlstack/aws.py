@@ -8,8 +8,7 @@ from typing import Any
 
 import boto3
 
-from mlstack.local import process
-from mlstack.local.settings import DEFAULT_PORT, REGION, client_env
+from contracts.local_aws import DEFAULT_PORT, REGION, client_env
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,8 @@ class Aws:
 
 def local_port() -> int:
     """The port of the local AWS `mlstack local up` started, else the default one."""
+    from localaws import process  # the emulator only when a command asks for it
+
     running = process.status()
     return running.port if running else DEFAULT_PORT
 

@@ -11,14 +11,13 @@ from pathlib import Path
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from contracts.local_aws import ACCOUNT_ID, DEFAULT_PORT, REGION, client_env
 from contracts.names import run_names
 from mlstack import cli
 from mlstack.aws import Aws
 from mlstack.commands import error
 from mlstack.commands.run import default_name
 from mlstack.demo_steps import StepError, Steps, announce, cdk, environment
-from mlstack.local import process
-from mlstack.local.settings import ACCOUNT_ID, DEFAULT_PORT, REGION, client_env
 from mlstack.orphans import tagged
 from mlstack.stack import StackError, stack_outputs, stage_config
 from mlstack.tables import Rows, show
@@ -50,6 +49,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _start_local(port: int, steps: Steps, keep: bool) -> int:
     """Reuse a running local AWS, else start one (and remember to stop it)."""
+    from localaws import process  # the emulator only when the demo runs
+
     running = process.status()
     if running is not None and process.health(running.port) is not None:
         print(f"      already running at {running.url}: reusing it", flush=True)
@@ -142,6 +143,8 @@ def demo(args: argparse.Namespace, steps: Steps, workdir: Path) -> None:
 
 def demo_command(args: argparse.Namespace) -> int:
     """Handle `mlstack demo`: run the steps, then undo what they started, whatever happened."""
+    from localaws import process
+
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="mlstack-demo-"))
     workdir.mkdir(parents=True, exist_ok=True)
     steps = Steps(total=6)

@@ -6,8 +6,7 @@ import argparse
 import sys
 from typing import Any
 
-from mlstack.local import process
-from mlstack.local.settings import DEFAULT_PORT, client_env
+from contracts.local_aws import DEFAULT_PORT, client_env
 
 
 def register(subparsers: Any) -> None:
@@ -25,6 +24,8 @@ def register(subparsers: Any) -> None:
 
 
 def run_up(args: argparse.Namespace) -> int:
+    from localaws import process
+
     try:
         started = process.up(port=args.port, timeout=args.timeout)
     except process.LocalAwsError as exc:
@@ -38,12 +39,16 @@ def run_up(args: argparse.Namespace) -> int:
 
 
 def run_down(args: argparse.Namespace) -> int:
+    from localaws import process
+
     pid = process.down()
     print("local AWS is not running" if pid is None else f"local AWS stopped (pid {pid})")
     return 0
 
 
 def run_status(args: argparse.Namespace) -> int:
+    from localaws import process
+
     running = process.status()
     if running is None:
         print("local AWS is not running")

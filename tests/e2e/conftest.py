@@ -19,8 +19,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from mlstack.local import children, ports
-from mlstack.local.settings import PROJECT_ROOT, REGION, SAGEMAKER_CONTROL_PREFIX, client_env
+from localaws import children, ports
+from localaws.settings import PROJECT_ROOT, REGION, SAGEMAKER_CONTROL_PREFIX, client_env
 from tests.local.conftest import start_server
 from training.prepare_data import prepare
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from localaws import ports
+from localaws.process import health
+from localaws.settings import PROJECT_ROOT
 from mlstack.cli import main
-from mlstack.local import ports
-from mlstack.local.process import health
-from mlstack.local.settings import PROJECT_ROOT
 from tests.e2e.conftest import CDK, STACK_NAME
 
 pytestmark = pytest.mark.e2e

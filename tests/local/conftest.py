@@ -18,8 +18,8 @@ from typing import Any
 import boto3
 import pytest
 
-from mlstack.local import ports
-from mlstack.local.settings import PROJECT_ROOT, client_env
+from localaws import ports
+from localaws.settings import PROJECT_ROOT, client_env
 
 REGION = "us-east-1"
 
@@ -43,19 +43,19 @@ class LocalAwsHandle:
 
 
 def start_server(port: int, state_dir: Path, log: Path) -> subprocess.Popen[bytes]:
-    """The way e2e fixtures start it: `python -m mlstack.local.server --port N`, then wait for health."""
+    """The way e2e fixtures start it: `python -m localaws.server --port N`, then wait for health."""
     env = {**os.environ, "MLSTACK_STATE_DIR": str(state_dir)}
     env.pop("AWS_ENDPOINT_URL", None)
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "mlstack.local.server", "--port", str(port)],
+            [sys.executable, "-m", "localaws.server", "--port", str(port)],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=PROJECT_ROOT,
             env=env,
             start_new_session=True,
         )
-    from mlstack.local.process import health
+    from localaws.process import health
 
     deadline = time.monotonic() + 60
     while health(port) is None:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from mlstack.local.settings import PROJECT_ROOT
+from localaws.settings import PROJECT_ROOT
 from tests.local.conftest import wait_execution
 
 APP_DIR = Path(__file__).parent / "fixtures" / "cdk_app"

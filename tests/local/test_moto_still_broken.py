@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from mlstack.local import patches
+from localaws import patches
 
 REGION = "us-east-1"
 ROLE = "arn:aws:iam::123456789012:role/r"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mlstack.local import patches
-from mlstack.local.patches import _patching
+from localaws import patches
+from localaws.patches import _patching
 
 
 class Target:

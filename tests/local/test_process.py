@@ -9,8 +9,8 @@ import time
 
 import pytest
 
+from localaws import children, ports, process
 from mlstack import cli
-from mlstack.local import children, ports, process
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ import urllib.request
 
 import pytest
 
-from mlstack.local import patches
-from mlstack.local.patches import _patching
-from mlstack.local.patches import service_quotas_sagemaker as quotas
+from localaws import patches
+from localaws.patches import _patching
+from localaws.patches import service_quotas_sagemaker as quotas
 
 QUOTA = "ml.m5.xlarge for training job usage"
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from moto import mock_aws
 
-from mlstack.local import sagemaker as local_sagemaker
+from localaws import sagemaker as local_sagemaker
 
 REGION = "us-east-1"
 BUCKET = "mlstack-test-data"

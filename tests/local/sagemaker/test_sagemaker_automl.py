@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from mlstack.local.sagemaker import automl_worker
+from localaws.sagemaker import automl_worker
 from tests.local.sagemaker.conftest import BUCKET, ROLE, features_csv, wait_until
 from tests.local.sagemaker.test_sagemaker_endpoints import wait_endpoint
 

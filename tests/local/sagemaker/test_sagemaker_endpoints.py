@@ -12,8 +12,8 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from mlstack.local import sagemaker as local_sagemaker
-from mlstack.local.sagemaker import procs
+from localaws import sagemaker as local_sagemaker
+from localaws.sagemaker import procs
 from tests.local.sagemaker.conftest import (
     REGION,
     ROLE,

@@ -11,8 +11,8 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 
-from mlstack.local import sagemaker as local_sagemaker
-from mlstack.local.sagemaker import faults, procs
+from localaws import sagemaker as local_sagemaker
+from localaws.sagemaker import faults, procs
 from tests.local.sagemaker.conftest import (
     BUCKET,
     REGION,

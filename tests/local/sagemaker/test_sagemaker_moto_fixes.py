@@ -19,8 +19,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.utils import boto_client
 
-from mlstack.local import sagemaker as local_sagemaker
-from mlstack.local.sagemaker import api, sfn_integration
+from localaws import sagemaker as local_sagemaker
+from localaws.sagemaker import api, sfn_integration
 
 MOTO_SAGEMAKER_STORES = (
     "training_jobs",

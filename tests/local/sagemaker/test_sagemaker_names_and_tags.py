@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from mlstack.local.sagemaker.common import ValidationException
-from mlstack.local.sagemaker.names import validate_name
+from localaws.sagemaker.common import ValidationException
+from localaws.sagemaker.names import validate_name
 from tests.local.sagemaker.conftest import ROLE, XGB_IMAGE, training_request, wait_training
 from tests.local.sagemaker.test_sagemaker_tuning import tuning_request
 

@@ -9,7 +9,7 @@ import optuna
 import pytest
 from botocore.exceptions import ClientError
 
-from mlstack.local.sagemaker import tuning
+from localaws.sagemaker import tuning
 from tests.local.sagemaker.conftest import BUCKET, ROLE, XGB_IMAGE, channels, wait_until
 
 

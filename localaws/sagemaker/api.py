@@ -1,0 +1,374 @@
+"""The SageMaker and SageMaker Runtime actions, installed as handlers on moto's response classes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from moto.core.responses import ActionResult, EmptyResult
+from moto.sagemaker.responses import SageMakerResponse
+from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
+
+from localaws.sagemaker import automl, endpoints, faults, jobs, listing, tuning
+from localaws.sagemaker.common import ResourceNotFound, ValidationException, backend
+
+Handler = Callable[[Any], Any]
+HANDLERS: dict[str, Handler] = {}
+MARK = "_mlstack_local_sagemaker"
+Impl = Callable[[Any, dict[str, Any]], Any]
+
+
+def action(name: str) -> Callable[[Impl], Impl]:
+    """Register `fn(response, params)` as the handler of the SageMaker action `name`."""
+
+    def register(fn: Impl) -> Impl:
+        def handler(self: Any) -> Any:
+            faults.throttle(name)
+            result = fn(self, dict(self.params or {}))
+            return EmptyResult() if result is None else ActionResult(result)
+
+        handler.__name__ = _snake(name)
+        setattr(handler, MARK, True)
+        HANDLERS[_snake(name)] = handler
+        return fn
+
+    return register
+
+
+def _snake(name: str) -> str:
+    # Must match moto's camelcase_to_underscores: CreateAutoMLJobV2 -> create_auto_ml_job_v2.
+    from moto.core.utils import camelcase_to_underscores
+
+    return str(camelcase_to_underscores(name))
+
+
+def _where(r: Any) -> tuple[str, str]:
+    return r.current_account, r.region
+
+
+# --- training jobs ---------------------------------------------------------------------------
+@action("CreateTrainingJob")
+def _create_training_job(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    return {"TrainingJobArn": jobs.create(*_where(r), p).arn}
+
+
+@action("DescribeTrainingJob")
+def _describe_training_job(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    return jobs.get(*_where(r), p.get("TrainingJobName", "")).describe()
+
+
+@action("StopTrainingJob")
+def _stop_training_job(r: Any, p: dict[str, Any]) -> None:
+    job = jobs.get(*_where(r), p.get("TrainingJobName", ""))
+    if job.status != "InProgress":
+        raise ValidationException(f"The job status is {job.status}. Only InProgress jobs can be stopped.")
+    job.request_stop("user")
+
+
+@action("ListTrainingJobs")
+def _list_training_jobs(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    items = [
+        j.summary() for j in backend(*_where(r)).training_jobs.values() if isinstance(j, jobs.TrainingJob)
+    ]
+    chunk, token = listing.page(
+        items,
+        p,
+        name_key="TrainingJobName",
+        status_key="TrainingJobStatus",
+        sort_keys={"Name": "TrainingJobName", "CreationTime": "CreationTime", "Status": "TrainingJobStatus"},
+    )
+    return {"TrainingJobSummaries": chunk, "NextToken": token}
+
+
+# --- tuning jobs -----------------------------------------------------------------------------
+@action("CreateHyperParameterTuningJob")
+def _create_tuning_job(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    return {"HyperParameterTuningJobArn": tuning.create(*_where(r), p).arn}
+
+
+@action("DescribeHyperParameterTuningJob")
+def _describe_tuning_job(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    return tuning.get(*_where(r), p.get("HyperParameterTuningJobName", "")).describe()
+
+
+@action("StopHyperParameterTuningJob")
+def _stop_tuning_job(r: Any, p: dict[str, Any]) -> None:
+    job = tuning.get(*_where(r), p.get("HyperParameterTuningJobName", ""))
+    if job.status != "InProgress":
+        raise ValidationException(
+            f"The hyperparameter tuning job status is {job.status}; it cannot be stopped."
+        )
+    job.request_stop()
+
+
+@action("DeleteHyperParameterTuningJob")
+def _delete_tuning_job(r: Any, p: dict[str, Any]) -> None:
+    job = tuning.get(*_where(r), p.get("HyperParameterTuningJobName", ""))
+    if job.status not in tuning.TERMINAL:
+        raise ValidationException("Only a tuning job in a terminal state can be deleted.")
+    del backend(*_where(r)).hyper_parameter_tuning_jobs[job.name]
+
+
+@action("ListHyperParameterTuningJobs")
+def _list_tuning_jobs(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    store = backend(*_where(r)).hyper_parameter_tuning_jobs
+    items = [j.summary() for j in store.values() if isinstance(j, tuning.TuningJob)]
+    chunk, token = listing.page(
+        items,
+        p,
+        name_key="HyperParameterTuningJobName",
+        status_key="HyperParameterTuningJobStatus",
+        sort_keys={
+            "Name": "HyperParameterTuningJobName",
+            "CreationTime": "CreationTime",
+            "Status": "HyperParameterTuningJobStatus",
+        },
+        default_sort="Name",
+        default_order="Ascending",
+    )
+    return {"HyperParameterTuningJobSummaries": chunk, "NextToken": token}
+
+
+@action("ListTrainingJobsForHyperParameterTuningJob")
+def _list_trials(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    job = tuning.get(*_where(r), p.get("HyperParameterTuningJobName", ""))
+    chunk, token = listing.page(
+        job.trial_summaries(),
+        p,
+        name_key="TrainingJobName",
+        status_key="TrainingJobStatus",
+        sort_keys={
+            "Name": "TrainingJobName",
+            "CreationTime": "CreationTime",
+            "Status": "TrainingJobStatus",
+            "FinalObjectiveMetricValue": "FinalHyperParameterTuningJobObjectiveMetric.Value",
+        },
+        default_sort="Name",
+        default_order="Ascending",
+    )
+    return {"TrainingJobSummaries": chunk, "NextToken": token}
+
+
+# --- AutoML ----------------------------------------------------------------------------------
+@action("CreateAutoMLJobV2")
+def _create_automl_job(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    return {"AutoMLJobArn": automl.create(*_where(r), p).arn}
+
+
+@action("DescribeAutoMLJobV2")
+def _describe_automl_job_v2(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    return automl.get(*_where(r), p.get("AutoMLJobName", "")).describe()
+
+
+@action("DescribeAutoMLJob")
+def _describe_automl_job(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    return automl.get(*_where(r), p.get("AutoMLJobName", "")).describe_v1()
+
+
+@action("StopAutoMLJob")
+def _stop_automl_job(r: Any, p: dict[str, Any]) -> None:
+    automl.get(*_where(r), p.get("AutoMLJobName", "")).request_stop()
+
+
+@action("ListAutoMLJobs")
+def _list_automl_jobs(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    items = [
+        j.summary() for j in backend(*_where(r)).auto_ml_jobs.values() if isinstance(j, automl.AutoMLJob)
+    ]
+    chunk, token = listing.page(
+        items,
+        p,
+        name_key="AutoMLJobName",
+        status_key="AutoMLJobStatus",
+        sort_keys={"Name": "AutoMLJobName", "CreationTime": "CreationTime", "Status": "AutoMLJobStatus"},
+    )
+    return {"AutoMLJobSummaries": chunk, "NextToken": token}
+
+
+@action("ListCandidatesForAutoMLJob")
+def _list_candidates(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    job = automl.get(*_where(r), p.get("AutoMLJobName", ""))
+    items = job.candidates()
+    if p.get("CandidateNameEquals"):
+        items = [c for c in items if c["CandidateName"] == p["CandidateNameEquals"]]
+    chunk, token = listing.page(
+        items,
+        p,
+        name_key="CandidateName",
+        status_key="CandidateStatus",
+        sort_keys={
+            "CreationTime": "CreationTime",
+            "Status": "CandidateStatus",
+            "FinalObjectiveMetricValue": "FinalAutoMLJobObjectiveMetric.Value",
+        },
+        default_sort="CreationTime",
+        default_order="Ascending",
+    )
+    return {"Candidates": chunk, "NextToken": token}
+
+
+# --- models, endpoint configs, endpoints -----------------------------------------------------
+@action("CreateModel")
+def _create_model(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    return {"ModelArn": endpoints.create_model(*_where(r), p).arn}
+
+
+@action("DescribeModel")
+def _describe_model(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    return endpoints.get_model(*_where(r), p.get("ModelName", "")).describe()
+
+
+@action("DeleteModel")
+def _delete_model(r: Any, p: dict[str, Any]) -> None:
+    endpoints.delete_model(*_where(r), p.get("ModelName", ""))
+
+
+@action("ListModels")
+def _list_models(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    items = [m.summary() for m in backend(*_where(r))._models.values() if isinstance(m, endpoints.Model)]
+    chunk, token = listing.page(items, p, name_key="ModelName")
+    return {"Models": chunk, "NextToken": token}
+
+
+@action("CreateEndpointConfig")
+def _create_endpoint_config(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    return {"EndpointConfigArn": endpoints.create_endpoint_config(*_where(r), p).arn}
+
+
+@action("DescribeEndpointConfig")
+def _describe_endpoint_config(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    return endpoints.get_endpoint_config(*_where(r), p.get("EndpointConfigName", "")).describe()
+
+
+@action("DeleteEndpointConfig")
+def _delete_endpoint_config(r: Any, p: dict[str, Any]) -> None:
+    endpoints.delete_endpoint_config(*_where(r), p.get("EndpointConfigName", ""))
+
+
+@action("ListEndpointConfigs")
+def _list_endpoint_configs(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    store = backend(*_where(r)).endpoint_configs
+    items = [c.summary() for c in store.values() if isinstance(c, endpoints.EndpointConfig)]
+    chunk, token = listing.page(items, p, name_key="EndpointConfigName")
+    return {"EndpointConfigs": chunk, "NextToken": token}
+
+
+@action("CreateEndpoint")
+def _create_endpoint(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    return {"EndpointArn": endpoints.create_endpoint(*_where(r), p).arn}
+
+
+@action("UpdateEndpoint")
+def _update_endpoint(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    endpoint = endpoints.update_endpoint(
+        *_where(r), p.get("EndpointName", ""), p.get("EndpointConfigName", "")
+    )
+    return {"EndpointArn": endpoint.arn}
+
+
+@action("DescribeEndpoint")
+def _describe_endpoint(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    return endpoints.get_endpoint(*_where(r), p.get("EndpointName", "")).describe()
+
+
+@action("DeleteEndpoint")
+def _delete_endpoint(r: Any, p: dict[str, Any]) -> None:
+    endpoints.delete_endpoint(*_where(r), p.get("EndpointName", ""))
+
+
+@action("ListEndpoints")
+def _list_endpoints(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    items = [e.summary() for e in backend(*_where(r)).endpoints.values() if isinstance(e, endpoints.Endpoint)]
+    chunk, token = listing.page(
+        items,
+        p,
+        name_key="EndpointName",
+        status_key="EndpointStatus",
+        sort_keys={"Name": "EndpointName", "CreationTime": "CreationTime", "Status": "EndpointStatus"},
+    )
+    return {"Endpoints": chunk, "NextToken": token}
+
+
+# --- tags: our resources have lower-cased ARNs, as SageMaker's do ----------------------------
+_TAGGED = {
+    "training-job": "training_jobs",
+    "hyper-parameter-tuning-job": "hyper_parameter_tuning_jobs",
+    "automl-job": "auto_ml_jobs",
+    "model": "_models",
+    "endpoint-config": "endpoint_configs",
+    "endpoint": "endpoints",
+}
+
+
+def _resource(r: Any, resource_arn: str) -> Any:
+    kind = resource_arn.split(":")[-1].split("/")[0]
+    store = getattr(backend(*_where(r)), _TAGGED.get(kind, ""), None)
+    if store is not None:
+        for item in list(store.values()):
+            if (
+                getattr(item, "arn", None) == resource_arn.lower()
+                or getattr(item, "arn", None) == resource_arn
+            ):
+                return item
+    raise ResourceNotFound(f"Resource {resource_arn} not found.")
+
+
+@action("AddTags")
+def _add_tags(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    item = _resource(r, p.get("ResourceArn", ""))
+    new = {t["Key"]: t["Value"] for t in p.get("Tags") or []}
+    item.tags = [t for t in item.tags if t["Key"] not in new] + [
+        {"Key": k, "Value": v} for k, v in new.items()
+    ]
+    return {"Tags": item.tags}
+
+
+@action("ListTags")
+def _list_tags(r: Any, p: dict[str, Any]) -> dict[str, Any]:
+    item = _resource(r, p.get("ResourceArn", ""))
+    start = int(p.get("NextToken") or 0)
+    limit = int(p.get("MaxResults") or 50)
+    tags = list(item.tags)
+    token = str(start + limit) if start + limit < len(tags) else None
+    return {"Tags": tags[start : start + limit], "NextToken": token}
+
+
+@action("DeleteTags")
+def _delete_tags(r: Any, p: dict[str, Any]) -> None:
+    item = _resource(r, p.get("ResourceArn", ""))
+    keys = set(p.get("TagKeys") or [])
+    item.tags = [t for t in item.tags if t["Key"] not in keys]
+
+
+# --- SageMaker Runtime -----------------------------------------------------------------------
+def _invoke_endpoint(self: Any) -> tuple[int, dict[str, str], bytes]:
+    faults.throttle("InvokeEndpoint")
+    name = self.path.split("/")[2]
+    headers = {k.lower(): v for k, v in self.headers.items()}
+    body, content_type, variant = endpoints.invoke(
+        self.current_account,
+        self.region,
+        name,
+        self.raw_body if isinstance(self.raw_body, bytes) else str(self.raw_body or "").encode(),
+        headers.get("content-type", "text/csv"),
+        headers.get("accept", "text/csv"),
+        headers.get("x-amzn-sagemaker-target-variant"),
+    )
+    return 200, {"Content-Type": content_type, "x-Amzn-Invoked-Production-Variant": variant}, body
+
+
+# moto's own handlers, kept before the first install (tests check moto's behaviour is as we assume).
+ORIGINALS: dict[str, Any] = {}
+
+
+def install() -> None:
+    """Put our handlers on moto's response classes (idempotent: reinstalling changes nothing)."""
+    for name, handler in HANDLERS.items():
+        current = getattr(SageMakerResponse, name, None)
+        if current is not None and not getattr(current, MARK, False):
+            ORIGINALS.setdefault(name, current)
+        setattr(SageMakerResponse, name, handler)
+    if not getattr(SageMakerRuntimeResponse.invoke_endpoint, MARK, False):
+        ORIGINALS.setdefault("runtime.invoke_endpoint", SageMakerRuntimeResponse.invoke_endpoint)
+    setattr(_invoke_endpoint, MARK, True)
+    SageMakerRuntimeResponse.invoke_endpoint = _invoke_endpoint  # type: ignore[method-assign]

@@ -1,0 +1,415 @@
+"""AutoML V2 (tabular) jobs: a real AutoGluon search in a subprocess, candidates servable by serve.py."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import threading
+import time
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from localaws.sagemaker import faults, procs, s3io
+from localaws.sagemaker.common import (
+    PYTHON,
+    ResourceInUse,
+    ResourceNotFound,
+    ValidationException,
+    arn,
+    backend,
+    drop_none,
+    lookup,
+    register,
+    seed_from,
+    utcnow,
+)
+from localaws.sagemaker.names import validate_name
+from localaws.settings import PROJECT_ROOT
+
+# The local default budget: Autopilot's own default (30 days) would make no sense here.
+DEFAULT_TIME_LIMIT_S = float(os.environ.get("MLSTACK_AUTOML_TIME_LIMIT_S", "30"))
+DEFAULT_MAX_CANDIDATES = 9
+# What Autopilot names for ENSEMBLING candidates' container; serve.py recognises the manifest.
+INFERENCE_IMAGE = "763104351884.dkr.ecr.{region}.amazonaws.com/autogluon-inference:1.6-cpu-py311"
+MINIMIZED = {"MSE", "RMSE", "MAE", "MAPE", "LogLoss"}
+
+
+class AutoMLJob:
+    def __init__(self, account_id: str, region: str, request: dict[str, Any]) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.request = request
+        self.name: str = request["AutoMLJobName"]
+        self.arn = arn(account_id, region, "automl-job", self.name)
+        self.tags: list[dict[str, str]] = list(request.get("Tags") or [])
+        self.tabular: dict[str, Any] = (request.get("AutoMLProblemTypeConfig") or {}).get(
+            "TabularJobConfig"
+        ) or {}
+        self.lock = threading.RLock()
+        self.done = threading.Event()
+        self.status = "InProgress"
+        self.secondary = "Starting"
+        self.failure_reason: str | None = None
+        self.creation_time = self.last_modified = utcnow()
+        self.end_time: Any = None
+        self.problem_type: str | None = self.tabular.get("ProblemType")
+        self.objective: str | None = (request.get("AutoMLJobObjective") or {}).get("MetricName")
+        self._candidates: list[dict[str, Any]] = []
+        self.stop_requested = False
+        self.proc: subprocess.Popen[Any] | None = None
+        self.log_tail: deque[str] = deque(maxlen=100)
+
+    # --- views -------------------------------------------------------------------------------
+    def candidates(self) -> list[dict[str, Any]]:
+        with self.lock:
+            return [dict(c) for c in self._candidates]
+
+    def best(self) -> dict[str, Any] | None:
+        cands = self.candidates()
+        if not cands:
+            return None
+        minimize = (self.objective or "") in MINIMIZED
+        return (min if minimize else max)(cands, key=lambda c: c["FinalAutoMLJobObjectiveMetric"]["Value"])
+
+    def _completion(self) -> dict[str, Any]:
+        criteria = dict(self.tabular.get("CompletionCriteria") or {})
+        criteria.setdefault("MaxCandidates", DEFAULT_MAX_CANDIDATES)
+        criteria.setdefault("MaxAutoMLJobRuntimeInSeconds", int(DEFAULT_TIME_LIMIT_S))
+        return criteria
+
+    def describe(self) -> dict[str, Any]:
+        best = self.best()
+        out = (self.request.get("OutputDataConfig") or {}).get("S3OutputPath", "").rstrip("/")
+        notebooks = f"{out}/{self.name}/sagemaker-automl-candidates/notebooks"
+        with self.lock:
+            resolved: dict[str, Any] = {"CompletionCriteria": self._completion()}
+            if self.objective:
+                resolved["AutoMLJobObjective"] = {"MetricName": self.objective}
+            if self.problem_type:
+                resolved["AutoMLProblemTypeResolvedAttributes"] = {
+                    "TabularResolvedAttributes": {"ProblemType": self.problem_type}
+                }
+            return drop_none(
+                {
+                    "AutoMLJobName": self.name,
+                    "AutoMLJobArn": self.arn,
+                    "AutoMLJobInputDataConfig": self.request.get("AutoMLJobInputDataConfig"),
+                    "OutputDataConfig": self.request.get("OutputDataConfig"),
+                    "RoleArn": self.request.get("RoleArn"),
+                    "AutoMLJobObjective": {"MetricName": self.objective} if self.objective else None,
+                    "AutoMLProblemTypeConfig": self.request.get("AutoMLProblemTypeConfig"),
+                    "AutoMLProblemTypeConfigName": "Tabular",
+                    "CreationTime": self.creation_time,
+                    "EndTime": self.end_time,
+                    "LastModifiedTime": self.last_modified,
+                    "FailureReason": self.failure_reason,
+                    "BestCandidate": best,
+                    "AutoMLJobStatus": self.status,
+                    "AutoMLJobSecondaryStatus": self.secondary,
+                    "AutoMLJobArtifacts": {"DataExplorationNotebookLocation": f"{notebooks}/"}
+                    if best
+                    else None,
+                    "ResolvedAttributes": resolved,
+                    "DataSplitConfig": self.request.get("DataSplitConfig"),
+                    "SecurityConfig": self.request.get("SecurityConfig"),
+                }
+            )
+
+    def describe_v1(self) -> dict[str, Any]:
+        d = self.describe()
+        v1 = {k: d[k] for k in d if k not in ("AutoMLProblemTypeConfig", "AutoMLProblemTypeConfigName")}
+        v1["InputDataConfig"] = [
+            {
+                "DataSource": c.get("DataSource"),
+                "TargetAttributeName": self.tabular.get("TargetAttributeName"),
+                "ChannelType": c.get("ChannelType", "training"),
+            }
+            for c in self.request.get("AutoMLJobInputDataConfig") or []
+        ]
+        v1.pop("AutoMLJobInputDataConfig", None)
+        v1["AutoMLJobConfig"] = {"CompletionCriteria": self._completion(), "Mode": "ENSEMBLING"}
+        if self.problem_type:
+            v1["ProblemType"] = self.problem_type
+        resolved = d.get("ResolvedAttributes", {})
+        v1["ResolvedAttributes"] = drop_none(
+            {
+                "AutoMLJobObjective": resolved.get("AutoMLJobObjective"),
+                "ProblemType": self.problem_type,
+                "CompletionCriteria": resolved.get("CompletionCriteria"),
+            }
+        )
+        return v1
+
+    def summary(self) -> dict[str, Any]:
+        with self.lock:
+            return drop_none(
+                {
+                    "AutoMLJobName": self.name,
+                    "AutoMLJobArn": self.arn,
+                    "AutoMLJobStatus": self.status,
+                    "AutoMLJobSecondaryStatus": self.secondary,
+                    "CreationTime": self.creation_time,
+                    "EndTime": self.end_time,
+                    "LastModifiedTime": self.last_modified,
+                    "FailureReason": self.failure_reason,
+                }
+            )
+
+    # --- transitions -------------------------------------------------------------------------
+    def set_secondary(self, status: str) -> None:
+        with self.lock:
+            self.secondary = status
+            self.last_modified = utcnow()
+
+    def finish(self, status: str, secondary: str, reason: str | None = None) -> None:
+        with self.lock:
+            self.status = status
+            self.secondary = secondary
+            self.failure_reason = reason[:1024] if reason else None
+            self.end_time = self.last_modified = utcnow()
+        self.done.set()
+
+    def request_stop(self) -> None:
+        with self.lock:
+            if self.status != "InProgress":
+                return
+            self.stop_requested = True
+            self.status = "Stopping"
+            self.secondary = "Stopping"
+            self.last_modified = utcnow()
+            proc = self.proc
+        if proc is not None:
+            threading.Thread(target=procs.terminate, args=(proc,), daemon=True).start()
+
+
+# --- API -------------------------------------------------------------------------------------
+def create(account_id: str, region: str, request: dict[str, Any]) -> AutoMLJob:
+    name = validate_name("autoMLJobName", request.get("AutoMLJobName"))
+    config = (request.get("AutoMLProblemTypeConfig") or {}).get("TabularJobConfig")
+    if not config:
+        raise ValidationException("The local SageMaker supports AutoML V2 jobs with a TabularJobConfig only.")
+    if not config.get("TargetAttributeName"):
+        raise ValidationException("TabularJobConfig.TargetAttributeName is required.")
+    channels = request.get("AutoMLJobInputDataConfig") or []
+    if not any(c.get("ChannelType", "training") == "training" for c in channels):
+        raise ValidationException("AutoMLJobInputDataConfig needs a channel of type training.")
+    if not (request.get("OutputDataConfig") or {}).get("S3OutputPath"):
+        raise ValidationException("OutputDataConfig.S3OutputPath is required.")
+    store = backend(account_id, region).auto_ml_jobs
+    exists = ResourceInUse(
+        f"Resource Already Exists: Auto ML Job with name {name} already exists. Choose a different name."
+    )
+    job = register(store, name, AutoMLJob(account_id, region, request), exists)
+    threading.Thread(target=run, args=(job,), name=f"automl-{name}", daemon=True).start()
+    return job
+
+
+def get(account_id: str, region: str, name: str) -> AutoMLJob:
+    missing = ResourceNotFound(f"Could not find AutoML job with name {name}.")
+    return lookup(backend(account_id, region).auto_ml_jobs, name, AutoMLJob, missing)
+
+
+# --- the runner ------------------------------------------------------------------------------
+def run(job: AutoMLJob) -> None:
+    workdir = Path(tempfile.mkdtemp(prefix=f"mlstack-automl-{job.name}-"))
+    try:
+        _run(job, workdir)
+    except Exception as err:
+        job.finish("Failed", "Failed", f"InternalServerError: {type(err).__name__}: {err}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        job.done.set()
+
+
+def _download_csv(job: AutoMLJob, uri: str, dest: Path, channel: str) -> Path | None:
+    try:
+        files = [f for f in s3io.download_prefix(job.account_id, job.region, uri, dest) if f.stat().st_size]
+    except s3io.S3Error as err:
+        job.finish("Failed", "Failed", f"ClientError: Could not read the {channel} data at '{uri}': {err}")
+        return None
+    if not files:
+        job.finish("Failed", "Failed", f"ClientError: No data found in the {channel} channel at '{uri}'.")
+        return None
+    if len(files) == 1:
+        return files[0]
+    # Several CSV parts with a header each: concatenate, keeping one header.
+    merged = dest / "merged.csv"
+    with merged.open("w") as out:
+        for i, f in enumerate(sorted(files)):
+            lines = f.read_text().splitlines(keepends=True)
+            out.writelines(lines if i == 0 else lines[1:])
+    return merged
+
+
+def _run(job: AutoMLJob, workdir: Path) -> None:
+    injected = faults.take_failure("automl")
+    if injected:
+        job.finish("Failed", "Failed", injected)
+        return
+    paths: dict[str, Path] = {}
+    for channel in job.request.get("AutoMLJobInputDataConfig") or []:
+        kind = channel.get("ChannelType", "training")
+        uri = ((channel.get("DataSource") or {}).get("S3DataSource") or {}).get("S3Uri", "")
+        path = _download_csv(job, uri, workdir / "data" / kind, kind)
+        if path is None:
+            return
+        paths[kind] = path
+    criteria = job._completion()
+    time_limit = float(criteria["MaxAutoMLJobRuntimeInSeconds"])
+    spec = {
+        "train_csv": str(paths["training"]),
+        "validation_csv": str(paths["validation"]) if "validation" in paths else None,
+        "target": job.tabular["TargetAttributeName"],
+        "problem_type": job.problem_type,
+        "objective": job.objective,
+        "time_limit_s": max(5.0, time_limit * 0.85),
+        "max_candidates": int(criteria["MaxCandidates"]),
+        "max_time_per_model_s": criteria.get("MaxRuntimePerTrainingJobInSeconds"),
+        "validation_fraction": (job.request.get("DataSplitConfig") or {}).get("ValidationFraction", 0.2),
+        "seed": seed_from(job.name),
+        "num_cpus": 1,
+    }
+    (workdir / "spec.json").write_text(json.dumps(spec))
+    out = workdir / "out"
+    out.mkdir()
+    started = time.monotonic()
+    code = _search(job, workdir, out, time_limit)
+    if job.stop_requested:
+        job.finish("Stopped", "Stopped")
+        return
+    if code != 0 or not (out / "result.json").exists():
+        failure = out / "failure"
+        reason = (
+            failure.read_text()
+            if failure.exists()
+            else "AlgorithmError: " + " | ".join(list(job.log_tail)[-5:])
+        )
+        job.finish("Failed", "Failed", reason)
+        return
+    result = json.loads((out / "result.json").read_text())
+    _publish(job, out, result)
+    if time.monotonic() - started >= time_limit * 0.85:
+        secondary = "MaxAutoMLJobRuntimeReached"
+    elif len(result["candidates"]) >= int(criteria["MaxCandidates"]):
+        secondary = "MaxCandidatesReached"
+    else:
+        secondary = "Completed"
+    if not result["candidates"]:
+        job.finish(
+            "Failed", "Failed", "AlgorithmError: No candidate could be trained within the runtime budget."
+        )
+        return
+    job.finish("Completed", secondary)
+
+
+def _search(job: AutoMLJob, workdir: Path, out: Path, time_limit: float) -> int:
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
+            os.pathsep
+        ),
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONWARNINGS": "ignore",
+    }
+    proc = procs.spawn_worker(
+        [PYTHON, "-m", "localaws.sagemaker.automl_worker", str(workdir / "spec.json"), str(out)],
+        f"automl:{job.name}",
+        str(workdir),
+        env,
+    )
+    with job.lock:
+        job.proc = proc
+    if job.stop_requested:
+        procs.terminate(proc)
+    # Hard stop well after the search's own time limit: imports and cloning take time too.
+    timer = threading.Timer(time_limit + 120.0, procs.terminate, args=(proc,))
+    timer.daemon = True
+    timer.start()
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        job.log_tail.append(line.rstrip("\n"))
+        if line.startswith("STAGE "):
+            status = line.split()[1]
+            if status != "Completed":
+                job.set_secondary(status)
+    code = proc.wait()
+    timer.cancel()
+    procs.forget(proc)
+    with job.lock:
+        job.proc = None
+    return code
+
+
+def _publish(job: AutoMLJob, out: Path, result: dict[str, Any]) -> None:
+    """Upload each candidate's model.tar.gz and record it as an AutoMLCandidate."""
+    output = job.request.get("OutputDataConfig") or {}
+    base = output["S3OutputPath"].rstrip("/")
+    kms = output.get("KmsKeyId")
+    objective = result["objective"]
+    with job.lock:
+        job.problem_type = (
+            job.problem_type
+            or {
+                "binary": "BinaryClassification",
+                "multiclass": "MulticlassClassification",
+                "regression": "Regression",
+            }[result["problem_type"]]
+        )
+        job.objective = objective
+    now = utcnow()
+    image = INFERENCE_IMAGE.format(region=job.region)
+    classification = result["problem_type"] != "regression"
+    for i, cand in enumerate(result["candidates"], start=1):
+        model = cand["model"]
+        name = f"{model.replace('_', '-')}-t{i}"
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+            for item in sorted((out / "candidates" / model).iterdir()):
+                tar.add(item, arcname=item.name)
+        uri = f"{base}/{job.name}/sagemaker-automl-candidates/{name}/model.tar.gz"
+        s3io.write(job.account_id, job.region, uri, buf.getvalue(), kms)
+        environment = {
+            "MODEL_NAME": model,
+            "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv",
+            "SAGEMAKER_INFERENCE_OUTPUT": "predicted_label",
+            "SAGEMAKER_INFERENCE_SUPPORTED": "predicted_label,probability,probabilities,labels"
+            if classification
+            else "predicted_label",
+            "SAGEMAKER_PROGRAM": "tabular_serve.py",
+            "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+        }
+        metric = {
+            "Type": "Minimize" if result["minimize"] else "Maximize",
+            "MetricName": f"validation:{objective.lower()}",
+            "Value": cand["value"],
+            "StandardMetricName": objective,
+        }
+        record = {
+            "CandidateName": name,
+            "FinalAutoMLJobObjectiveMetric": metric,
+            "ObjectiveStatus": "Succeeded",
+            "CandidateSteps": [],
+            "CandidateStatus": "Completed",
+            "InferenceContainers": [{"Image": image, "ModelDataUrl": uri, "Environment": environment}],
+            "CreationTime": now,
+            "EndTime": now,
+            "LastModifiedTime": now,
+            "CandidateProperties": {
+                "CandidateMetrics": [
+                    {
+                        "MetricName": objective,
+                        "Value": cand["value"],
+                        "Set": "Validation",
+                        "StandardMetricName": objective,
+                    }
+                ]
+            },
+        }
+        with job.lock:
+            job._candidates.append(record)

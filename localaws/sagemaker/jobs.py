@@ -1,0 +1,432 @@
+"""Training jobs: built-in XGBoost semantics, training/train.py run for real in a subprocess."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from localaws.sagemaker import faults, procs, s3io
+from localaws.sagemaker.common import (
+    PYTHON,
+    ResourceInUse,
+    ValidationException,
+    arn,
+    backend,
+    drop_none,
+    lookup,
+    register,
+    utcnow,
+)
+from localaws.sagemaker.metrics_adapter import last_values, per_round
+from localaws.sagemaker.names import validate_name
+from localaws.settings import PROJECT_ROOT
+
+XGBOOST_IMAGE_MARK = "sagemaker-xgboost"
+TERMINAL = ("Completed", "Failed", "Stopped")
+_MESSAGES = {
+    "Starting": "Launching requested ML instances",
+    "Downloading": "Downloading input data",
+    "Training": "Training image download completed. Training in progress.",
+    "Uploading": "Uploading generated training model",
+    "Completed": "Training job completed",
+    "Failed": "Training job failed",
+    "Stopping": "Stopping the training job",
+    "Stopped": "Training job stopped",
+    "MaxRuntimeExceeded": "Training job exceeded the MaxRuntimeInSeconds provided",
+}
+# (metric name, step, value) -> True to stop the job early (tuning's pruner decides).
+MetricCallback = Callable[[str, int, float], bool]
+
+
+class TrainingJob:
+    """One training job; mutated by its runner thread, read by Describe/List under `lock`."""
+
+    def __init__(
+        self, account_id: str, region: str, request: dict[str, Any], tuning_job_arn: str | None = None
+    ) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.request = request
+        self.name: str = request["TrainingJobName"]
+        self.arn = arn(account_id, region, "training-job", self.name)
+        self.tags: list[dict[str, str]] = list(request.get("Tags") or [])
+        self.tuning_job_arn = tuning_job_arn
+        self.lock = threading.RLock()
+        self.done = threading.Event()
+        self.status = "InProgress"
+        self.secondary = "Starting"
+        now = utcnow()
+        self.creation_time = now
+        self.last_modified = now
+        self.start_time: Any = None
+        self.end_time: Any = None
+        self.transitions: list[dict[str, Any]] = [
+            {"Status": "Starting", "StartTime": now, "StatusMessage": _MESSAGES["Starting"]}
+        ]
+        self.failure_reason: str | None = None
+        self.final_metrics: dict[str, tuple[float, Any]] = {}
+        self.metric_history: dict[str, list[float]] = {}
+        self.model_artifacts: str | None = None
+        self.stop_reason: str | None = None  # "user" | "early" | "runtime"
+        self.proc: subprocess.Popen[Any] | None = None
+        self.log_tail: deque[str] = deque(maxlen=200)
+
+    # --- state transitions -------------------------------------------------------------------
+    def set_secondary(self, status: str, message: str | None = None) -> None:
+        with self.lock:
+            now = utcnow()
+            if self.transitions and "EndTime" not in self.transitions[-1]:
+                self.transitions[-1]["EndTime"] = now
+            self.transitions.append(
+                {
+                    "Status": status,
+                    "StartTime": now,
+                    "StatusMessage": message or _MESSAGES.get(status, status),
+                }
+            )
+            self.secondary = status
+            self.last_modified = now
+
+    def finish(self, status: str, secondary: str, reason: str | None = None) -> None:
+        with self.lock:
+            self.set_secondary(secondary)
+            now = utcnow()
+            self.transitions[-1]["EndTime"] = now
+            self.status = status
+            self.end_time = now
+            if reason:
+                self.failure_reason = reason[:1024]
+        self.done.set()
+
+    def request_stop(self, why: str = "user") -> None:
+        with self.lock:
+            if self.status != "InProgress":
+                return
+            self.stop_reason = self.stop_reason or why
+            if why == "user":
+                self.status = "Stopping"
+                self.set_secondary("Stopping")
+            proc = self.proc
+        if proc is not None:
+            threading.Thread(target=procs.terminate, args=(proc,), daemon=True).start()
+
+    # --- views -------------------------------------------------------------------------------
+    def objective(self, metric_name: str) -> float | None:
+        with self.lock:
+            found = self.final_metrics.get(metric_name)
+            return None if found is None else found[0]
+
+    def describe(self) -> dict[str, Any]:
+        r = self.request
+        with self.lock:
+            elapsed = None
+            if self.start_time is not None:
+                end = self.end_time or utcnow()
+                elapsed = max(1, int((end - self.start_time).total_seconds()))
+            return drop_none(
+                {
+                    "TrainingJobName": self.name,
+                    "TrainingJobArn": self.arn,
+                    "TuningJobArn": self.tuning_job_arn,
+                    "ModelArtifacts": {"S3ModelArtifacts": self._artifact_uri()},
+                    "TrainingJobStatus": self.status,
+                    "SecondaryStatus": self.secondary,
+                    "FailureReason": self.failure_reason,
+                    "HyperParameters": r.get("HyperParameters") or {},
+                    "AlgorithmSpecification": r.get("AlgorithmSpecification"),
+                    "RoleArn": r.get("RoleArn"),
+                    "InputDataConfig": r.get("InputDataConfig"),
+                    "OutputDataConfig": r.get("OutputDataConfig"),
+                    "ResourceConfig": r.get("ResourceConfig"),
+                    "VpcConfig": r.get("VpcConfig"),
+                    "StoppingCondition": r.get("StoppingCondition"),
+                    "CreationTime": self.creation_time,
+                    "TrainingStartTime": self.start_time,
+                    "TrainingEndTime": self.end_time,
+                    "LastModifiedTime": self.last_modified,
+                    "SecondaryStatusTransitions": [dict(t) for t in self.transitions],
+                    "FinalMetricDataList": [
+                        {"MetricName": k, "Value": v, "Timestamp": ts}
+                        for k, (v, ts) in sorted(self.final_metrics.items())
+                    ],
+                    "EnableNetworkIsolation": bool(r.get("EnableNetworkIsolation", False)),
+                    "EnableInterContainerTrafficEncryption": bool(
+                        r.get("EnableInterContainerTrafficEncryption", False)
+                    ),
+                    "EnableManagedSpotTraining": bool(r.get("EnableManagedSpotTraining", False)),
+                    "CheckpointConfig": r.get("CheckpointConfig"),
+                    "TrainingTimeInSeconds": elapsed,
+                    "BillableTimeInSeconds": elapsed,
+                    "Environment": r.get("Environment"),
+                    "ExperimentConfig": r.get("ExperimentConfig"),
+                    "RetryStrategy": r.get("RetryStrategy"),
+                }
+            )
+
+    def _artifact_uri(self) -> str:
+        out = (self.request.get("OutputDataConfig") or {}).get("S3OutputPath", "").rstrip("/")
+        return self.model_artifacts or f"{out}/{self.name}/output/model.tar.gz"
+
+    def summary(self) -> dict[str, Any]:
+        with self.lock:
+            return drop_none(
+                {
+                    "TrainingJobName": self.name,
+                    "TrainingJobArn": self.arn,
+                    "CreationTime": self.creation_time,
+                    "TrainingEndTime": self.end_time,
+                    "LastModifiedTime": self.last_modified,
+                    "TrainingJobStatus": self.status,
+                    "SecondaryStatus": self.secondary,
+                }
+            )
+
+
+# --- API -------------------------------------------------------------------------------------
+def validate_request(request: dict[str, Any]) -> None:
+    validate_name("trainingJobName", request.get("TrainingJobName"))
+    for key in ("AlgorithmSpecification", "OutputDataConfig", "ResourceConfig", "StoppingCondition"):
+        if not request.get(key):
+            raise ValidationException(
+                f"1 validation error detected: Value null at '{key[0].lower() + key[1:]}' "
+                "failed to satisfy constraint: Member must not be null"
+            )
+
+
+def create(account_id: str, region: str, request: dict[str, Any]) -> TrainingJob:
+    validate_request(request)
+    jobs = backend(account_id, region).training_jobs
+    name = request["TrainingJobName"]
+    job = register(
+        jobs,
+        name,
+        TrainingJob(account_id, region, request),
+        ResourceInUse(
+            "Training job names must be unique within an AWS account and region, and a training job "
+            f"with this name already exists ({arn(account_id, region, 'training-job', name)})"
+        ),
+    )
+    threading.Thread(target=run, args=(job,), name=f"training-{name}", daemon=True).start()
+    return job
+
+
+def get(account_id: str, region: str, name: str) -> TrainingJob:
+    missing = ValidationException(f"Requested resource not found: TrainingJob {name} does not exist")
+    return lookup(backend(account_id, region).training_jobs, name, TrainingJob, missing)
+
+
+# --- the runner ------------------------------------------------------------------------------
+def run(job: TrainingJob, on_metric: MetricCallback | None = None) -> None:
+    """Run the job to a terminal status; never raises."""
+    workdir = Path(tempfile.mkdtemp(prefix=f"mlstack-train-{job.name[:40]}-"))
+    try:
+        _run(job, workdir, on_metric)
+    except Exception as err:  # a bug here must still end the job, not hang its pollers
+        job.finish("Failed", "Failed", f"InternalServerError: {type(err).__name__}: {err}")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+        job.done.set()
+
+
+def _fail(job: TrainingJob, reason: str) -> None:
+    job.finish("Failed", "Failed", reason)
+
+
+def _run(job: TrainingJob, workdir: Path, on_metric: MetricCallback | None) -> None:
+    request = job.request
+    injected = faults.take_failure("training")
+    if injected:
+        _fail(job, injected)
+        return
+    image = (request.get("AlgorithmSpecification") or {}).get("TrainingImage") or ""
+    if XGBOOST_IMAGE_MARK not in image:
+        _fail(
+            job,
+            "ClientError: The local SageMaker runs only SageMaker's built-in XGBoost algorithm "
+            f"(an image URI containing '{XGBOOST_IMAGE_MARK}'); got '{image or 'no TrainingImage'}'.",
+        )
+        return
+    with job.lock:
+        job.start_time = utcnow()
+    job.set_secondary("Downloading")
+    channels = _download_channels(job, workdir)
+    if channels is None or _stopped_before_training(job):
+        return
+    job.set_secondary("Training")
+    exit_code = _train(job, workdir, channels, on_metric)
+    _conclude(job, workdir, exit_code)
+
+
+def _stopped_before_training(job: TrainingJob) -> bool:
+    if job.stop_reason:
+        job.finish("Stopped", "Stopped")
+        return True
+    return False
+
+
+def _download_channels(job: TrainingJob, workdir: Path) -> dict[str, Path] | None:
+    config = workdir / "input" / "config"
+    config.mkdir(parents=True)
+    (workdir / "model").mkdir()
+    (workdir / "output" / "data").mkdir(parents=True)
+    hps = {str(k): str(v) for k, v in (job.request.get("HyperParameters") or {}).items()}
+    (config / "hyperparameters.json").write_text(json.dumps(hps))
+    data_config: dict[str, Any] = {}
+    channels: dict[str, Path] = {}
+    for channel in job.request.get("InputDataConfig") or []:
+        name = channel["ChannelName"]
+        source = (channel.get("DataSource") or {}).get("S3DataSource") or {}
+        uri = source.get("S3Uri", "")
+        dest = workdir / "input" / "data" / name
+        try:
+            files = s3io.download_prefix(job.account_id, job.region, uri, dest)
+        except s3io.S3Error as err:
+            _fail(job, f"ClientError: Data download failed for channel '{name}' from '{uri}': {err}")
+            return None
+        if not any(f.stat().st_size for f in files):
+            _fail(
+                job,
+                f"ClientError: No data found in channel '{name}': the S3 prefix '{uri}' "
+                "holds no objects or only empty ones.",
+            )
+            return None
+        channels[name] = dest
+        data_config[name] = {
+            "ContentType": channel.get("ContentType", "text/csv"),
+            "TrainingInputMode": "File",
+            "S3DistributionType": source.get("S3DistributionType", "FullyReplicated"),
+            "RecordWrapperType": "None",
+        }
+    (config / "inputdataconfig.json").write_text(json.dumps(data_config))
+    (config / "resourceconfig.json").write_text(
+        json.dumps({"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "eth0"})
+    )
+    return channels
+
+
+def _train(
+    job: TrainingJob, workdir: Path, channels: dict[str, Path], on_metric: MetricCallback | None
+) -> int | None:
+    """Run train.py; None when stopped (by the user, the tuner or the runtime limit)."""
+    hps = {str(k): str(v) for k, v in (job.request.get("HyperParameters") or {}).items()}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
+            os.pathsep
+        ),
+        "PYTHONUNBUFFERED": "1",
+        "SAGEMAKER_BASE_DIR": str(workdir),
+        "SM_MODEL_DIR": str(workdir / "model"),
+        "SM_OUTPUT_DATA_DIR": str(workdir / "output" / "data"),
+        "SM_OUTPUT_DIR": str(workdir / "output"),
+        "SM_INPUT_DIR": str(workdir / "input"),
+        "SM_INPUT_CONFIG_DIR": str(workdir / "input" / "config"),
+        "SM_CHANNELS": json.dumps(sorted(channels)),
+        "SM_HPS": json.dumps(hps),
+        "SM_CURRENT_HOST": "algo-1",
+        "SM_HOSTS": json.dumps(["algo-1"]),
+        "SM_NUM_CPUS": "1",
+        "SM_NUM_GPUS": "0",
+        "TRAINING_JOB_NAME": job.name,
+        **{f"SM_CHANNEL_{name.upper()}": str(path) for name, path in channels.items()},
+        **{str(k): str(v) for k, v in (job.request.get("Environment") or {}).items()},
+    }
+    # One thread per core is what a 2-core host can afford with parallel trials.
+    env.setdefault("OMP_NUM_THREADS", "1")
+    proc = procs.spawn_worker([PYTHON, "-m", "training.train"], f"training:{job.name}", str(workdir), env)
+    with job.lock:
+        job.proc = proc
+        early = job.stop_reason
+    if early:
+        procs.terminate(proc)
+    max_runtime = float((job.request.get("StoppingCondition") or {}).get("MaxRuntimeInSeconds") or 0)
+    deadline = time.monotonic() + max_runtime if max_runtime > 0 else None
+    watchdog = threading.Thread(target=_watch_runtime, args=(job, proc, deadline), daemon=True)
+    watchdog.start()
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        job.log_tail.append(line.rstrip("\n"))
+        if "=" not in line:
+            continue
+        with job.lock:
+            for name, value in last_values(line).items():
+                job.final_metrics[name] = (value, utcnow())
+        for name, step, value in per_round(line):
+            with job.lock:
+                job.metric_history.setdefault(name, []).append(value)
+            if on_metric is not None and job.stop_reason is None and on_metric(name, step, value):
+                job.request_stop("early")
+    code = proc.wait()
+    procs.forget(proc)
+    with job.lock:
+        job.proc = None
+    return None if job.stop_reason else code
+
+
+def _watch_runtime(job: TrainingJob, proc: subprocess.Popen[Any], deadline: float | None) -> None:
+    if deadline is None:
+        return
+    try:
+        proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+    except subprocess.TimeoutExpired:
+        with job.lock:
+            job.stop_reason = job.stop_reason or "runtime"
+        procs.terminate(proc)
+
+
+def _conclude(job: TrainingJob, workdir: Path, exit_code: int | None) -> None:
+    model_dir = workdir / "model"
+    if exit_code is None:
+        # Stopped: SageMaker still uploads whatever model the algorithm saved.
+        if any(model_dir.iterdir()):
+            _upload_model(job, model_dir)
+        secondary = "MaxRuntimeExceeded" if job.stop_reason == "runtime" else "Stopped"
+        job.finish("Stopped", secondary)
+        return
+    if exit_code != 0:
+        _fail(job, _failure_reason(job, workdir, exit_code))
+        return
+    if not any(model_dir.iterdir()):
+        _fail(job, "AlgorithmError: the training script exited 0 but wrote no model to SM_MODEL_DIR.")
+        return
+    job.set_secondary("Uploading")
+    try:
+        _upload_model(job, model_dir)
+    except s3io.S3Error as err:
+        _fail(job, f"ClientError: Failed to upload the model artifacts: {err}")
+        return
+    job.finish("Completed", "Completed")
+
+
+def _failure_reason(job: TrainingJob, workdir: Path, exit_code: int) -> str:
+    failure = workdir / "output" / "failure"
+    text = failure.read_text(errors="replace").strip() if failure.exists() else ""
+    if not text:
+        tail = " | ".join(list(job.log_tail)[-5:])
+        text = f"training exited with code {exit_code}. Last log lines: {tail}"
+    if text.startswith(("ClientError", "AlgorithmError")):
+        return text
+    return f"AlgorithmError: {text}"
+
+
+def _upload_model(job: TrainingJob, model_dir: Path) -> None:
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w:gz") as tar:
+        for item in sorted(model_dir.iterdir()):
+            tar.add(item, arcname=item.name)
+    output = job.request.get("OutputDataConfig") or {}
+    uri = f"{output['S3OutputPath'].rstrip('/')}/{job.name}/output/model.tar.gz"
+    s3io.write(job.account_id, job.region, uri, buf.getvalue(), output.get("KmsKeyId"))
+    with job.lock:
+        job.model_artifacts = uri
