@@ -167,7 +167,7 @@ def parse_hyperparameters(raw: Mapping[str, str]) -> Hyperparameters:
     if "num_round" not in values:
         raise HyperparameterError("hyperparameter 'num_round' is required (the number of boosting rounds)")
     if values.get("objective") == "reg:linear":
-        # XGBoost's name for it since 1.0; seed 000 still uses the old one.
+        # XGBoost's name for it since 1.0; older tuning examples still use the old one.
         values["objective"] = "reg:squarederror"
     objective = str(values.get("objective", "reg:squarederror"))
     if objective.startswith("multi:") and "num_class" not in values:

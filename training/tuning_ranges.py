@@ -117,8 +117,9 @@ def _integer(name: str, low: int, high: int) -> ParameterRange:
     return ParameterRange(name, low, high, "Linear", integer=True)
 
 
-# Seed 000's ranges as published, with log scaling where the value spans orders of magnitude.
-SEED_000_RANGES: tuple[ParameterRange, ...] = (
+# Wide ranges, as tuning examples for built-in XGBoost publish them,
+# with log scaling where the value spans orders of magnitude.
+WIDE_RANGES: tuple[ParameterRange, ...] = (
     _continuous("alpha", 0.0001, 0.9999, "Logarithmic"),
     _continuous("eta", 0.0001, 0.9999, "Logarithmic"),
     _continuous("min_child_weight", 1, 20),

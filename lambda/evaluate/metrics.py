@@ -22,7 +22,7 @@ def _ratio(numerator: float, denominator: float) -> float:
 
 
 def confusion_matrix(y_true: Sequence[int], y_pred: Sequence[int], k: int) -> list[list[int]]:
-    """K x K counts: row = observed class, column = predicted class (seed 003's crosstab)."""
+    """K x K counts: row = observed class, column = predicted class (as pandas.crosstab lays it out)."""
     matrix = [[0] * k for _ in range(k)]
     for actual, predicted in zip(y_true, y_pred, strict=True):
         matrix[actual][predicted] += 1

@@ -1,4 +1,4 @@
-"""Fault injection (issue #6): each failure ends the run cleanly, says what happened and leaves nothing."""
+"""Fault injection: each failure ends the run cleanly, says what happened and leaves nothing."""
 
 from __future__ import annotations
 

@@ -84,7 +84,7 @@ def test_reserved_sagemaker_keys_are_skipped():
     assert hp.params == {}
 
 
-def test_reg_linear_from_seed_000_is_xgboosts_squarederror():
+def test_the_old_reg_linear_is_xgboosts_squarederror():
     assert (
         parse_hyperparameters({"num_round": "1", "objective": "reg:linear"}).objective == "reg:squarederror"
     )

@@ -9,7 +9,7 @@ import pytest
 
 from training.tuning_ranges import (
     DEFAULT_RANGES,
-    SEED_000_RANGES,
+    WIDE_RANGES,
     XGBOOST_LIMITS,
     ParameterRange,
     RangeError,
@@ -22,7 +22,7 @@ from training.tuning_ranges import (
 )
 
 REPO = Path(__file__).resolve().parents[2]
-SEED_000_NAMES = {
+TUNED_NAMES = {
     "alpha",
     "eta",
     "min_child_weight",
@@ -33,13 +33,13 @@ SEED_000_NAMES = {
 }
 
 
-def test_default_and_seed_ranges_cover_seed_000s_hyperparameters():
-    assert {r.name for r in DEFAULT_RANGES} == SEED_000_NAMES
-    assert {r.name for r in SEED_000_RANGES} == SEED_000_NAMES
+def test_default_and_wide_ranges_cover_the_same_hyperparameters():
+    assert {r.name for r in DEFAULT_RANGES} == TUNED_NAMES
+    assert {r.name for r in WIDE_RANGES} == TUNED_NAMES
 
 
 def test_eta_and_alpha_are_searched_on_a_log_scale():
-    for ranges in (DEFAULT_RANGES, SEED_000_RANGES):
+    for ranges in (DEFAULT_RANGES, WIDE_RANGES):
         scaling = {r.name: r.scaling for r in ranges}
         assert scaling["eta"] == scaling["alpha"] == "Logarithmic"
 
@@ -58,8 +58,8 @@ def test_rendering_gives_the_api_shape_with_string_values():
     assert all(isinstance(v, str) for v in values)
 
 
-def test_seed_000_renders_its_published_bounds():
-    rendered = parameter_ranges(SEED_000_RANGES)
+def test_wide_ranges_render_their_bounds():
+    rendered = parameter_ranges(WIDE_RANGES)
     num_round = next(r for r in rendered["IntegerParameterRanges"] if r["Name"] == "num_round")
     assert (num_round["MinValue"], num_round["MaxValue"]) == ("100", "2000")
     alpha = next(r for r in rendered["ContinuousParameterRanges"] if r["Name"] == "alpha")
@@ -111,7 +111,7 @@ def test_an_override_in_api_shape_is_validated():
 
 
 def test_limits_cover_what_sagemakers_xgboost_tunes():
-    assert set(XGBOOST_LIMITS) >= SEED_000_NAMES
+    assert set(XGBOOST_LIMITS) >= TUNED_NAMES
     assert XGBOOST_LIMITS["eta"].contains(0) and XGBOOST_LIMITS["eta"].contains(1)
     assert not XGBOOST_LIMITS["subsample"].contains(0) and XGBOOST_LIMITS["subsample"].contains(1)
 
