@@ -1,0 +1,1 @@
+"""IAM policy evaluation for the local AWS, backed by the @cloud-copilot/iam-simulate npm package."""
