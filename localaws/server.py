@@ -125,10 +125,13 @@ def configure_moto(port: int) -> WsgiApp:
 
 
 def moto_app() -> WsgiApp:
+    """moto's server behind the request validation AWS does and moto does not."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from localaws.validation.gate import validating
+
     app: WsgiApp = DomainDispatcherApplication(create_backend_app)
-    return app
+    return validating(app)
 
 
 def shutdown_children() -> None:
