@@ -46,7 +46,7 @@ test-fast: setup
 lint: setup $(CHECKOV_VENV)/.installed
 	ruff check .
 	ruff format --check .
-	mypy $(wildcard stacks lambda training mlstack localaws contracts benchmarks) app.py
+	mypy $(wildcard stacks handlers training mlstack localaws contracts benchmarks) app.py
 	rm -rf cdk.out  # scan only this synth's templates, not an older stage's
 	$(CDK) synth --quiet
 	cfn-lint

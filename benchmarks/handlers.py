@@ -19,7 +19,7 @@ _PROBE = """
 import sys, time
 sys.path[:0] = [sys.argv[1], sys.argv[2]]
 start = time.perf_counter()
-__import__(sys.argv[3] + ".handler")
+__import__(f"handlers.{sys.argv[3]}.handler")
 print((time.perf_counter() - start) * 1000)
 """
 

@@ -1,4 +1,4 @@
-"""The sweeper's metric, emitted by lambda/sweeper and watched by the stack's alarm."""
+"""The sweeper's metric, emitted by handlers/sweeper and watched by the stack's alarm."""
 
 from __future__ import annotations
 

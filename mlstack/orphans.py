@@ -9,17 +9,15 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from contracts.names import run_names
-from mlstack.handler_code import (
-    RUN_TAG,
-    STACK_TAG,
+from handlers.common.aws_errors import is_not_found
+from handlers.common.sagemaker_cleanup import (
     Outcome,
     WaitBudget,
     delete_endpoint,
     delete_endpoint_config,
     delete_model,
-    is_not_found,
-    tags_of,
 )
+from handlers.common.tags import RUN_TAG, STACK_TAG, tags_of
 
 # Deleted in this order: a config cannot go while its endpoint uses it, nor a model while a config does.
 KINDS = ("endpoint", "endpoint-config", "model")

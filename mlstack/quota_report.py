@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from contracts.quotas import CONSOLE_URL, Requirement, Usage, how_to_raise, requirements
-from mlstack.handler_code import QuotaTable
+from handlers.check_quotas.lookup import QuotaTable
 from mlstack.tables import Rows
 from stacks.config import StageConfig
 

@@ -10,7 +10,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from contracts.names import RunNames
-from mlstack.handler_code import is_not_found
+from handlers.common.aws_errors import is_not_found
 from mlstack.progress import Snapshot, active_states, autopilot_progress, tuning_progress
 
 

@@ -8,9 +8,9 @@ import json
 from botocore.exceptions import BotoCoreError, ClientError
 
 from contracts.quotas import requirements
+from handlers.check_quotas.lookup import QuotaTable, load_quotas
 from mlstack.aws import connect
 from mlstack.commands import error
-from mlstack.handler_code import QuotaTable, load_quotas
 from mlstack.quota_report import markdown, problems, quota_rows, quota_table, usage_of
 from mlstack.stack import cdk_context, stage_config
 from mlstack.tables import show

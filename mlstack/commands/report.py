@@ -10,8 +10,8 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from contracts.names import run_names
+from handlers.common.aws_errors import is_not_found
 from mlstack.commands import error
-from mlstack.handler_code import is_not_found
 from mlstack.leaderboard import TOP, confusion_matrices, finalists_table, leaderboard_table
 from mlstack.stack import StackError, Target, add_target_arguments, resolve
 from mlstack.tables import show

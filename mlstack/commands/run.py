@@ -15,15 +15,12 @@ from rich.live import Live
 from rich.table import Table
 
 from contracts.names import RunNames, run_names
+from contracts.run_input import AUTOPILOT_MODES, STAGE_KEYS, STRATEGIES
+from handlers.common.errors import InvalidInput
+from handlers.validate_input.dataset import parse_dataset_uri
+from handlers.validate_input.options import KNOWN_KEYS, parse_options
+from handlers.validate_input.ranges import resolve_ranges
 from mlstack.commands import error, tty_console
-from mlstack.handler_code import (
-    AUTOPILOT_MODES,
-    KNOWN_KEYS,
-    STAGE_KEYS,
-    STRATEGIES,
-    InvalidInput,
-    check_input,
-)
 from mlstack.progress import Snapshot, plain_line, rows
 from mlstack.stack import StackError, Target, add_target_arguments, resolve, stage_of
 from mlstack.tables import metrics_table, show
@@ -130,6 +127,17 @@ def default_name(dataset: str, now: datetime) -> str:
     """<dataset name>-<UTC time>: sortable, and readable in the console."""
     name = re.sub(r"[^A-Za-z0-9-]+", "-", dataset.rstrip("/").rsplit("/", 1)[-1]).strip("-")[:40] or "run"
     return f"{name}-{now.astimezone(UTC):%Y%m%d-%H%M%S}"
+
+
+def check_input(given: Mapping[str, Any], stage_defaults: Mapping[str, Any], data_bucket: str) -> None:
+    """Raise InvalidInput, with ValidateInput's own message, for anything wrong that S3 is not needed for.
+
+    What needs the dataset itself (manifest, channels, objective vs problem type) is left to the
+    pipeline: it fails there just as early, before anything that costs money exists.
+    """
+    options = parse_options(given, stage_defaults)
+    parse_dataset_uri(options.dataset, data_bucket)
+    resolve_ranges(options.tuning_ranges)
 
 
 def plan(args: argparse.Namespace, target: Target) -> tuple[str, dict[str, Any], RunNames]:

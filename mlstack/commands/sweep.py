@@ -7,8 +7,8 @@ import json
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from handlers.common.errors import EndpointNotDeletable
 from mlstack.commands import error
-from mlstack.handler_code import EndpointNotDeletable
 from mlstack.orphans import decide, delete, running_run_ids, tagged
 from mlstack.stack import StackError, add_target_arguments, resolve
 from mlstack.tables import Rows, show

@@ -25,10 +25,16 @@ from stacks.components.nag import BUCKET_GRANT_ACTIONS, KEY_GRANT_ACTIONS, ackno
 from stacks.config import StageConfig
 
 ROOT = Path(__file__).resolve().parents[2]
-LAMBDA_DIR = ROOT / "lambda"
 BUILD_DIR = ROOT / "build" / "assets"
-# Shared by handlers, the stack and the CLI; shipped inside every handler asset (standard library only).
-SHARED_SOURCES = ("lambda/common", "contracts", "training/__init__.py", "training/tuning_ranges.py")
+# Shipped inside every handler asset at the same paths as in the repository: the handlers package
+# itself (not its other handlers), and what handlers, the stack and the CLI share (standard library only).
+SHARED_SOURCES = (
+    "handlers/__init__.py",
+    "handlers/common",
+    "contracts",
+    "training/__init__.py",
+    "training/tuning_ranges.py",
+)
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 _HANDLER_SAGEMAKER_KINDS = (
     "endpoint",
@@ -83,9 +89,8 @@ def _files(sources: dict[str, Path]) -> list[tuple[str, Path]]:
 
 
 def handler_sources(name: str) -> dict[str, Path]:
-    """What one handler's asset holds: its own folder plus the shared modules, at import-ready paths."""
-    shared = {path.removeprefix("lambda/"): ROOT / path for path in SHARED_SOURCES}
-    return {name: LAMBDA_DIR / name, **shared}
+    """What one handler's asset holds: handlers/<name> plus the shared modules, at the repository's paths."""
+    return {f"handlers/{name}": ROOT / "handlers" / name, **{path: ROOT / path for path in SHARED_SOURCES}}
 
 
 def powertools_sources() -> dict[str, Path]:
@@ -245,7 +250,7 @@ class PipelineFunctions(Construct):
         memory_mb: int = 256,
         environment: dict[str, str] | None = None,
     ) -> lambda_.Function:
-        """A handler of lambda/<name> built like the pipeline's: own role, encrypted logs, the layer.
+        """A handler of handlers/<name> built like the pipeline's: own role, encrypted logs, the layer.
 
         Other components (the lifecycle functions) create theirs in their own `scope` with this.
         """
@@ -271,7 +276,7 @@ class PipelineFunctions(Construct):
             construct_id,
             runtime=RUNTIME,
             architecture=lambda_.Architecture.ARM_64,
-            handler=f"{name}.handler.lambda_handler",
+            handler=f"handlers.{name}.handler.lambda_handler",
             code=staged_asset(handler_sources(name)),
             layers=[self._layer],
             timeout=timeout,

@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 import pytest
 
+from contracts.run_input import STAGE_KEYS
 from mlstack.cli import build_parser, main
 from mlstack.commands.run import UsageError, build_input, default_name, finish, readable_cause
-from mlstack.handler_code import STAGE_KEYS
 
 COMMANDS = ["run", "report", "quotas", "sweep", "demo"]
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from contracts.quotas import requirements
+from handlers.check_quotas.lookup import QuotaTable, QuotaValue
 from mlstack.cli import main
-from mlstack.handler_code import QuotaTable, QuotaValue
 from mlstack.quota_report import markdown, problems, quota_rows, quota_table, usage_of
 from mlstack.stack import cdk_context, stage_config
 

@@ -6,16 +6,18 @@ import argparse
 
 import pytest
 
+from contracts.run_input import STAGE_KEYS
+from handlers.common.errors import InvalidInput
+from handlers.validate_input.options import parse_options
 from mlstack.aws import Aws
 from mlstack.cli import build_parser
 from mlstack.commands import run as run_command
-from mlstack.handler_code import InvalidInput, check_input
+from mlstack.commands.run import check_input
 from mlstack.stack import Target, stage_config
-from validate_input.options import parse_options
 
 BUCKET = "data-bucket"
 DATASET = f"s3://{BUCKET}/datasets/bank/"
-DEFAULTS = {key: getattr(stage_config("local"), key) for key in run_command.STAGE_KEYS}
+DEFAULTS = {key: getattr(stage_config("local"), key) for key in STAGE_KEYS}
 CASES = [
     ({"dataset": DATASET, "tuning_max_jobs": 0}, "tuning_max_jobs: expected an integer from 1 to 750, got 0"),
     ({"dataset": DATASET, "tuning_strategy": "Greedy"}, "tuning_strategy: expected one of Bayesian"),

@@ -10,7 +10,7 @@ from tests.e2e.test_faults import endpoint_status, small, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.destroys_stack]
 MISSING_TEARDOWN = (
-    "the teardown custom resource (stacks/components/lifecycle.py + lambda/teardown/) is not in the "
+    "the teardown custom resource (stacks/components/lifecycle.py + handlers/teardown/) is not in the "
     "stack yet: without it destroy fails on the non-empty buckets and leaves endpoints and jobs running"
 )
 

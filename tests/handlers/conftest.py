@@ -13,8 +13,8 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto import mock_aws
 
-from common import clients
-from common.settings import settings
+from handlers.common import clients
+from handlers.common.settings import settings
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from check_quotas.handler import lambda_handler
-from common import clients
-from common.errors import QuotaExceeded
 from contracts.quotas import Usage, requirements
+from handlers.check_quotas.handler import lambda_handler
+from handlers.common import clients
+from handlers.common.errors import QuotaExceeded
 from tests.handlers.conftest import http_response, script_wire, throttling
 from tests.handlers.runs import make_run
 

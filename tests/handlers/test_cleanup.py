@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from cleanup.handler import lambda_handler, wait_budget
-from cleanup.request import parse_request, state_machine_of
-from cleanup.teardown import WaitBudget, teardown
-from common import clients
-from common.errors import STACK_DELETED, EndpointNotDeletable
 from contracts.names import run_names
+from handlers.cleanup.handler import lambda_handler, wait_budget
+from handlers.cleanup.request import parse_request, state_machine_of
+from handlers.cleanup.teardown import WaitBudget, teardown
+from handlers.common import clients
+from handlers.common.errors import STACK_DELETED, EndpointNotDeletable
 from tests.handlers.conftest import ACCOUNT, ARTIFACTS_BUCKET, REGION, STATE_MACHINE, script_wire, throttling
 from tests.handlers.runs import EXECUTION, NAMES, make_run
 
@@ -239,7 +239,7 @@ def test_succeeded_event_is_left_to_the_state_machine(context):
 
 def test_invalid_names_mean_nothing_was_created(context, monkeypatch):
     monkeypatch.setenv("NAME_PREFIX", "a-very-long-stack-name-prefix")
-    from common.settings import settings
+    from handlers.common.settings import settings
 
     settings.cache_clear()
     with Stubber(clients.sagemaker()):
@@ -359,7 +359,7 @@ def topic_queue(aws, monkeypatch):
     """The stack's topic (TOPIC_ARN) with a queue subscribed, to read what cleanup published."""
     import boto3
 
-    from common.settings import settings
+    from handlers.common.settings import settings
 
     topic = clients.sns().create_topic(Name="runs")["TopicArn"]
     sqs = boto3.client("sqs")
@@ -436,7 +436,7 @@ def _trial(name: str, value: float) -> dict[str, Any]:
 
 
 def test_failed_run_saves_its_leaderboard_first(s3):
-    from cleanup.results import save_leaderboard
+    from handlers.cleanup.results import save_leaderboard
     from tests.handlers.conftest import KEY_ARN
 
     # Given a tuning job with two finished trials and an AutoML job that listed nothing yet

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from common import clients
-from common.aws_errors import is_not_found
-from common.errors import ConfigurationError
-from common.s3uri import S3Uri, parse_s3_uri
-from common.settings import Settings, settings
+from handlers.common import clients
+from handlers.common.aws_errors import is_not_found
+from handlers.common.errors import ConfigurationError
+from handlers.common.s3uri import S3Uri, parse_s3_uri
+from handlers.common.settings import Settings, settings
 from tests.handlers.conftest import DATA_BUCKET, ENV, STAGE_DEFAULTS
 
 

@@ -17,9 +17,9 @@ from botocore.response import StreamingBody
 from botocore.stub import Stubber
 from sklearn import metrics as skm
 
-from common import clients
-from common.errors import EvaluationFailed
-from evaluate.handler import Services, lambda_handler, run_evaluation
+from handlers.common import clients
+from handlers.common.errors import EvaluationFailed
+from handlers.evaluate.handler import Services, lambda_handler, run_evaluation
 from tests.handlers.conftest import ARTIFACTS_BUCKET, DATA_BUCKET, KEY_ARN
 from tests.handlers.runs import NAMES, make_run
 
@@ -372,7 +372,7 @@ def _csv_line(cells: list[str]) -> str:
 
 
 def test_chart_text_is_escaped():
-    from evaluate import svg
+    from handlers.evaluate import svg
 
     chart = svg.bar_chart([("<b>trial</b> & co", 1.0)], "a <title>", "metric")
     assert "<b>" not in chart and "&lt;b&gt;trial&lt;/b&gt; &amp; co" in chart

@@ -8,7 +8,7 @@ import random
 import pytest
 from sklearn import metrics as skm
 
-from evaluate.metrics import (
+from handlers.evaluate.metrics import (
     binary_metrics,
     multiclass_metrics,
     pick_winner,

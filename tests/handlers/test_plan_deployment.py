@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from common.errors import InvalidInput, NoFinalist
-from plan_deployment.handler import lambda_handler
-from plan_deployment.plan import with_inference_output
+from handlers.common.errors import InvalidInput, NoFinalist
+from handlers.plan_deployment.handler import lambda_handler
+from handlers.plan_deployment.plan import with_inference_output
 from tests.handlers.conftest import ENV
 from tests.handlers.runs import NAMES, make_run
 

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from evaluate.batching import batches
-from evaluate.responses import ResponseError, class_index, from_labels, from_scores, split_rows
+from handlers.evaluate.batching import batches
+from handlers.evaluate.responses import ResponseError, class_index, from_labels, from_scores, split_rows
 
 
 def test_xgboost_binary_one_probability_per_line():

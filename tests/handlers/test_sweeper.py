@@ -9,13 +9,13 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from common import clients
-from common.errors import ConfigurationError
-from common.settings import settings
 from contracts.metrics import EXPIRED_METRIC, METRIC_NAMESPACE, METRIC_SERVICE, STACK_DIMENSION
 from contracts.names import run_names
-from sweeper.handler import lambda_handler
-from sweeper.sweep import running_endpoints, sweep
+from handlers.common import clients
+from handlers.common.errors import ConfigurationError
+from handlers.common.settings import settings
+from handlers.sweeper.handler import lambda_handler
+from handlers.sweeper.sweep import running_endpoints, sweep
 from tests.handlers.conftest import ACCOUNT, REGION, STATE_MACHINE
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/mlstack-sagemaker"

@@ -13,12 +13,12 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from common import clients
-from common.sagemaker_cleanup import WaitBudget
-from teardown.destroy import Services, destroy
-from teardown.handler import handle, lambda_handler, services
-from teardown.request import FAILED_CREATE_PREFIX, parse_request
-from teardown.response import MAX_BODY_BYTES, response_body, send
+from handlers.common import clients
+from handlers.common.sagemaker_cleanup import WaitBudget
+from handlers.teardown.destroy import Services, destroy
+from handlers.teardown.handler import handle, lambda_handler, services
+from handlers.teardown.request import FAILED_CREATE_PREFIX, parse_request
+from handlers.teardown.response import MAX_BODY_BYTES, response_body, send
 from tests.handlers.conftest import ACCOUNT, ARTIFACTS_BUCKET, DATA_BUCKET, REGION, STATE_MACHINE
 
 LOG_BUCKET = "mlstack-logs-test"

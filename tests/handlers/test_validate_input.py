@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from common import clients
-from common.errors import ConfigurationError, InvalidInput
 from contracts.names import run_names
+from handlers.common import clients
+from handlers.common.errors import ConfigurationError, InvalidInput
+from handlers.validate_input.handler import lambda_handler
 from tests.handlers.conftest import (
     ARTIFACTS_BUCKET,
     DATA_BUCKET,
@@ -21,7 +22,6 @@ from tests.handlers.conftest import (
     throttling,
 )
 from training import tuning_ranges
-from validate_input.handler import lambda_handler
 
 EXECUTION = "nightly-2026-11-22"
 RUN_KEYS = {
@@ -396,7 +396,7 @@ def test_incomplete_dataset_is_rejected(put_dataset, context, layout, message):
 def test_names_too_long_are_rejected(put_dataset, context, monkeypatch):
     # Given a name prefix that leaves no room within SageMaker's 32-character job names
     monkeypatch.setenv("NAME_PREFIX", "a-very-long-stack-name-prefix")
-    from common.settings import settings
+    from handlers.common.settings import settings
 
     settings.cache_clear()
     # When a run is validated, Then it fails before anything exists
@@ -412,7 +412,7 @@ def test_input_must_be_an_object(context, s3):
 def test_a_stage_default_missing_is_a_configuration_error(put_dataset, context, monkeypatch):
     defaults = {k: v for k, v in STAGE_DEFAULTS.items() if k != "poll_seconds"}
     monkeypatch.setenv("STAGE_DEFAULTS", json.dumps(defaults))
-    from common.settings import settings
+    from handlers.common.settings import settings
 
     settings.cache_clear()
     with pytest.raises(ConfigurationError, match="STAGE_DEFAULTS lacks 'poll_seconds'"):

@@ -39,7 +39,7 @@ def test_every_function_in_the_stack_follows_the_same_baseline(dev: Template) ->
 
 def test_one_function_per_pipeline_step(functions: dict[str, dict[str, Any]]) -> None:
     handlers = sorted(f["Properties"]["Handler"] for f in functions.values())
-    assert handlers == sorted(f"{name}.handler.lambda_handler" for name in HANDLERS)
+    assert handlers == sorted(f"handlers.{name}.handler.lambda_handler" for name in HANDLERS)
 
 
 def test_functions_run_the_newest_python_on_arm_with_tracing(functions: dict[str, dict[str, Any]]) -> None:
@@ -86,8 +86,9 @@ def test_functions_get_the_stage_defaults_and_stack_names(functions: dict[str, d
 def test_handler_asset_holds_the_handler_and_the_shared_modules() -> None:
     sources = handler_sources("cleanup")
     assert set(sources) == {
-        "cleanup",
-        "common",
+        "handlers/__init__.py",
+        "handlers/cleanup",
+        "handlers/common",
         "contracts",
         "training/__init__.py",
         "training/tuning_ranges.py",

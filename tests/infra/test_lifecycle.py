@@ -66,7 +66,7 @@ def test_sweeper_runs_on_a_schedule_and_knows_the_state_machine(dev: Template) -
     (target,) = rule["Properties"]["Targets"]
     assert target["Arn"] == {"Fn::GetAtt": [sweeper_id, "Arn"]}
     properties = sweeper["Properties"]
-    assert properties["Handler"] == "sweeper.handler.lambda_handler"
+    assert properties["Handler"] == "handlers.sweeper.handler.lambda_handler"
     assert properties["Runtime"] == "python3.14" and len(properties["Layers"]) == 1
     variables = properties["Environment"]["Variables"]
     machine = logical_id(dev, "AWS::StepFunctions::StateMachine", "Pipeline")
@@ -95,7 +95,7 @@ def test_teardown_custom_resource_calls_the_python_function_directly_and_goes_be
     teardown_id, teardown = _function(dev, "LifecycleTeardown")
     assert resource["Properties"]["ServiceToken"] == {"Fn::GetAtt": [teardown_id, "Arn"]}
     assert teardown["Properties"]["Runtime"] == "python3.14"
-    assert teardown["Properties"]["Handler"] == "teardown.handler.lambda_handler"
+    assert teardown["Properties"]["Handler"] == "handlers.teardown.handler.lambda_handler"
     assert teardown["Properties"]["Timeout"] == 900
     buckets = [
         logical_id(dev, "AWS::S3::Bucket", fragment)

@@ -1,0 +1,122 @@
+"""Every tuning trial and every Autopilot candidate, read from SageMaker (paginated)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from handlers.common.aws_errors import error_code
+from handlers.common.json_types import JsonDict
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
+
+# Autopilot metrics where lower is better; every other Autopilot objective is maximized.
+_MINIMIZED = frozenset(
+    {"MSE", "RMSE", "MAE", "LogLoss", "MAPE", "MASE", "WAPE", "AverageWeightedQuantileLoss"}
+)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if isinstance(value, datetime) else None
+
+
+def _seconds(start: Any, end: Any) -> float | None:
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return round((end - start).total_seconds(), 3)
+    return None
+
+
+def tuning_trials(sm: SageMakerClient, job_name: str) -> list[JsonDict]:
+    """The tuning job's training jobs in launch order: name, status, objective, tuned hyperparameters."""
+    paginator = sm.get_paginator("list_training_jobs_for_hyper_parameter_tuning_job")
+    trials: list[JsonDict] = []
+    pages = paginator.paginate(
+        HyperParameterTuningJobName=job_name, SortBy="CreationTime", SortOrder="Ascending"
+    )
+    for page in pages:
+        for job in page.get("TrainingJobSummaries", []):
+            final: Mapping[str, Any] = job.get("FinalHyperParameterTuningJobObjectiveMetric") or {}
+            trials.append(
+                {
+                    "name": job["TrainingJobName"],
+                    "status": job.get("TrainingJobStatus"),
+                    "objective": final.get("Value"),
+                    "metric": final.get("MetricName"),
+                    "hyperparameters": dict(job.get("TunedHyperParameters") or {}),
+                    "created": _iso(job.get("CreationTime")),
+                    "seconds": _seconds(job.get("TrainingStartTime"), job.get("TrainingEndTime")),
+                }
+            )
+    trials.sort(key=lambda t: (t["created"] or "", t["name"]))
+    return trials
+
+
+def autopilot_candidates(sm: SageMakerClient, job_name: str) -> list[JsonDict]:
+    """The AutoML job's candidates: name, status, objective and whether higher is better."""
+    paginator = sm.get_paginator("list_candidates_for_auto_ml_job")
+    candidates: list[JsonDict] = []
+    for page in paginator.paginate(AutoMLJobName=job_name, SortBy="CreationTime", SortOrder="Ascending"):
+        for candidate in page.get("Candidates", []):
+            final: Mapping[str, Any] = candidate.get("FinalAutoMLJobObjectiveMetric") or {}
+            metric = final.get("MetricName")
+            kind = final.get("Type") or ("Minimize" if metric in _MINIMIZED else "Maximize")
+            candidates.append(
+                {
+                    "name": candidate["CandidateName"],
+                    "status": candidate.get("CandidateStatus"),
+                    "objective": final.get("Value"),
+                    "metric": metric,
+                    "type": kind,
+                    "created": _iso(candidate.get("CreationTime")),
+                }
+            )
+    return candidates
+
+
+def best(entries: list[JsonDict], maximize: bool) -> JsonDict | None:
+    """The entry with the best objective (None when no entry has one)."""
+    scored = [e for e in entries if isinstance(e.get("objective"), int | float)]
+    if not scored:
+        return None
+    return (max if maximize else min)(scored, key=lambda e: float(e["objective"]))
+
+
+def build_leaderboard(sm: SageMakerClient, run: Mapping[str, Any]) -> JsonDict:
+    """leaderboard.json: both jobs' entries; a job that cannot be listed becomes a warning."""
+    names = run["names"]
+    objective = run["tuning"]["config"]["HyperParameterTuningJobObjective"]
+    warnings: list[str] = []
+    trials: list[JsonDict] = []
+    candidates: list[JsonDict] = []
+    try:
+        trials = tuning_trials(sm, names["tuning_job"])
+    except ClientError as err:
+        warnings.append(f"tuning job {names['tuning_job']}: cannot list trials ({error_code(err)}: {err})")
+    try:
+        candidates = autopilot_candidates(sm, names["automl_job"])
+    except ClientError as err:
+        warnings.append(
+            f"AutoML job {names['automl_job']}: cannot list candidates ({error_code(err)}: {err})"
+        )
+    maximize_trials = objective.get("Type") == "Maximize"
+    maximize_candidates = not candidates or candidates[0]["type"] == "Maximize"
+    best_trial, best_candidate = best(trials, maximize_trials), best(candidates, maximize_candidates)
+    return {
+        "tuning": {
+            "job": names["tuning_job"],
+            "objective": dict(objective),
+            "best": best_trial["name"] if best_trial else None,
+            "trials": trials,
+        },
+        "autopilot": {
+            "job": names["automl_job"],
+            "objective": dict(run["autopilot"]["objective"]),
+            "best": best_candidate["name"] if best_candidate else None,
+            "candidates": candidates,
+        },
+        "warnings": warnings,
+    }

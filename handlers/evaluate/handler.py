@@ -1,0 +1,95 @@
+"""Evaluate Lambda: score each variant on the test set; write evaluation.json, leaderboard.json and report."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from handlers.common import clients
+from handlers.common.errors import EvaluationFailed, InvalidInput
+from handlers.common.json_types import JsonDict
+from handlers.common.leaderboard import build_leaderboard
+from handlers.common.s3io import write_encrypted
+from handlers.common.s3uri import S3Uri, parse_s3_uri
+from handlers.common.settings import settings
+from handlers.evaluate.document import evaluation_document, summary
+from handlers.evaluate.metrics import pick_winner
+from handlers.evaluate.report_html import render_report
+from handlers.evaluate.scoring import Invoke, endpoint_invoker, score_all
+from handlers.evaluate.testset import load_test_set
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sagemaker import SageMakerClient
+
+logger = Logger()
+
+
+@dataclass(frozen=True)
+class Services:
+    """What evaluation talks to (injectable for tests)."""
+
+    s3: S3Client
+    sagemaker: SageMakerClient
+    invoke: Invoke
+    key_arn: str
+
+
+def _write_json(services: Services, uri: S3Uri, document: Any) -> None:
+    body = json.dumps(document, indent=2, default=str).encode()
+    write_encrypted(services.s3, uri, body, "application/json", services.key_arn)
+
+
+def run_evaluation(event: Mapping[str, Any], services: Services, **limits: Any) -> JsonDict:
+    """Score, rank, report; EvaluationFailed (after writing what is known) when no variant could be scored."""
+    run, deployment = event.get("run"), event.get("deployment")
+    if not isinstance(run, Mapping) or not isinstance(deployment, Mapping):
+        raise InvalidInput("Evaluate needs {run, deployment, candidates}")
+    finalists = deployment.get("finalists") or []
+    prefix = parse_s3_uri(str(run["report_prefix"]))
+    started = time.monotonic()
+    dataset = run["dataset"]
+    test = load_test_set(services.s3, dataset["test"], dataset["test_raw"], str(run["target"]))
+    loaded = time.monotonic()
+    results = score_all(services.invoke, finalists, test, run, **limits)
+    scored = time.monotonic()
+    winner = pick_winner(str(run["problem_type"]), {r.variant: r.metrics for r in results if r.metrics})
+    board = build_leaderboard(services.sagemaker, run)
+    timings = {
+        "load_test_set_s": round(loaded - started, 3),
+        "score_s": round(scored - loaded, 3),
+        "leaderboard_s": round(time.monotonic() - scored, 3),
+    }
+    document = evaluation_document(run, results, winner, len(test.labels), timings)
+    evaluation_uri, report_uri = prefix.join("evaluation.json"), prefix.join("report.html")
+    _write_json(services, evaluation_uri, document)
+    _write_json(services, prefix.join("leaderboard.json"), board)
+    html = render_report(document, board, results, test.labels)
+    write_encrypted(services.s3, report_uri, html.encode(), "text/html; charset=utf-8", services.key_arn)
+    if winner is None:
+        errors = "; ".join(f"{r.variant}: {r.error}" for r in results) or "no finalists were deployed"
+        raise EvaluationFailed(f"no variant could be evaluated ({errors}); see {report_uri}")
+    return summary(document, str(report_uri), str(evaluation_uri))
+
+
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> JsonDict:
+    """Entry point (handlers.evaluate.handler.lambda_handler)."""
+    config = settings().require("key_arn")
+    run = event.get("run") or {}
+    endpoint = str((run.get("names") or {}).get("endpoint", ""))
+    services = Services(
+        s3=clients.s3(),
+        sagemaker=clients.sagemaker(),
+        invoke=endpoint_invoker(clients.sagemaker_runtime(), endpoint),
+        key_arn=config.key_arn,
+    )
+    result = run_evaluation(event, services)
+    logger.info("evaluated", extra={"winner": result["winner"], "metrics": result["metrics"]})
+    return result

@@ -1,0 +1,169 @@
+"""report.html: one self-contained page (inline CSS and SVG, no scripts, fonts or external files)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from html import escape
+from typing import Any
+
+from handlers.evaluate import svg
+from handlers.evaluate.scoring import VariantResult
+
+MAX_BARS = 15
+MAX_TABLE_ROWS = 25
+MAX_RESIDUAL_POINTS = 2000
+METRIC_COLUMNS = {
+    "binary": ("auc", "accuracy", "precision", "recall", "f1"),
+    "multiclass": ("macro_f1", "accuracy"),
+    "regression": ("rmse", "mae", "r2"),
+}
+STYLE = """
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:980px;color:#222}
+h1{font-size:1.5rem}h2{font-size:1.15rem;margin-top:2rem}table{border-collapse:collapse;margin:.5rem 0}
+th,td{border:1px solid #ccc;padding:.25rem .5rem;font-size:.85rem;text-align:left}th{background:#f3f3f3}
+.winner{background:#e8f5e9}.error{color:#b00020}.chart{display:block;margin:.75rem 0;max-width:100%}
+.chart-title{font-size:13px;font-weight:600}.tick{font-size:10px}.axis-label{font-size:11px}
+.muted{color:#666}
+"""
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[Any]], highlight: int | None = None) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = []
+    for i, row in enumerate(rows):
+        cls = ' class="winner"' if i == highlight else ""
+        cells = "".join(f"<td>{escape(_text(v))}</td>" for v in row)
+        body.append(f"<tr{cls}>{cells}</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, float):
+        return svg.fmt(value)
+    if value is None:
+        return "-"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
+    return str(value)
+
+
+def _finalists(evaluation: Mapping[str, Any]) -> str:
+    columns = METRIC_COLUMNS[str(evaluation["problem_type"])]
+    rows, winner_row = [], None
+    for i, (variant, entry) in enumerate(evaluation["variants"].items()):
+        values = entry.get("metrics") or {}
+        if variant == evaluation.get("winner"):
+            winner_row = i
+        rows.append([variant, entry["kind"], *(values.get(c) for c in columns), entry.get("error") or ""])
+    return _table(["variant", "kind", *columns, "error"], rows, winner_row)
+
+
+def _sorted_by_objective(entries: Sequence[Mapping[str, Any]], maximize: bool) -> list[Mapping[str, Any]]:
+    scored = [e for e in entries if isinstance(e.get("objective"), int | float)]
+    return sorted(scored, key=lambda e: float(e["objective"]), reverse=maximize)
+
+
+def _tuning_section(board: Mapping[str, Any]) -> str:
+    tuning = board["tuning"]
+    metric = str(tuning["objective"].get("MetricName", "objective"))
+    maximize = tuning["objective"].get("Type") == "Maximize"
+    trials = tuning["trials"]
+    ranked = _sorted_by_objective(trials, maximize)
+    parts = [
+        f"<h2>Tuning job {escape(tuning['job'])}</h2>",
+        f'<p class="muted">{len(trials)} trials; objective {escape(metric)} '
+        f"({'higher' if maximize else 'lower'} is better); best: {escape(_text(tuning.get('best')))}</p>",
+        svg.trials_chart([t.get("objective") for t in trials], maximize, "Objective per trial", metric),
+        svg.bar_chart(
+            [(str(t["name"]), float(t["objective"])) for t in ranked[:MAX_BARS]],
+            f"Leaderboard: best {min(MAX_BARS, len(ranked))} trials",
+            metric,
+            frozenset({str(tuning.get("best"))}),
+        ),
+        _table(
+            ["trial", "status", metric, "seconds", "hyperparameters"],
+            [
+                [t["name"], t.get("status"), t.get("objective"), t.get("seconds"), t.get("hyperparameters")]
+                for t in (ranked + [t for t in trials if t not in ranked])[:MAX_TABLE_ROWS]
+            ],
+        ),
+    ]
+    return "".join(parts)
+
+
+def _autopilot_section(board: Mapping[str, Any]) -> str:
+    autopilot = board["autopilot"]
+    candidates = autopilot["candidates"]
+    maximize = not candidates or candidates[0].get("type") == "Maximize"
+    metric = str(autopilot["objective"].get("MetricName", "objective"))
+    ranked = _sorted_by_objective(candidates, maximize)
+    return "".join(
+        [
+            f"<h2>Autopilot job {escape(autopilot['job'])}</h2>",
+            f'<p class="muted">{len(candidates)} candidates; objective {escape(metric)}; '
+            f"best: {escape(_text(autopilot.get('best')))}</p>",
+            svg.bar_chart(
+                [(str(c["name"]), float(c["objective"])) for c in ranked[:MAX_BARS]],
+                f"Leaderboard: best {min(MAX_BARS, len(ranked))} candidates",
+                metric,
+                frozenset({str(autopilot.get("best"))}),
+            ),
+            _table(
+                ["candidate", "status", metric],
+                [[c["name"], c.get("status"), c.get("objective")] for c in ranked[:MAX_TABLE_ROWS]],
+            ),
+        ]
+    )
+
+
+def _variant_charts(
+    problem_type: str, classes: Sequence[str], labels: Sequence[float], result: VariantResult
+) -> str:
+    title = f"{result.variant}"
+    if result.metrics is None or result.predictions is None:
+        return ""
+    if problem_type == "regression":
+        predicted = result.predictions.values or []
+        step = max(1, len(predicted) // MAX_RESIDUAL_POINTS)
+        pairs = list(zip(predicted, labels, strict=True))[::step]
+        return svg.residual_chart(
+            [p for p, _ in pairs], [y - p for p, y in pairs], f"{title}: residuals on the test set"
+        )
+    return svg.heatmap(result.metrics["confusion_matrix"], list(classes), f"{title}: confusion matrix")
+
+
+def render_report(
+    evaluation: Mapping[str, Any],
+    board: Mapping[str, Any],
+    results: Sequence[VariantResult],
+    labels: Sequence[float],
+) -> str:
+    """The whole page."""
+    problem_type = str(evaluation["problem_type"])
+    classes = list(evaluation.get("classes") or [])
+    primary = evaluation.get("winner_metric") or evaluation["primary_metric"]
+    bars = [
+        (r.variant, float(r.metrics[primary]))
+        for r in results
+        if r.metrics is not None and r.metrics.get(primary) is not None
+    ]
+    winner = evaluation.get("winner")
+    warnings = "".join(f'<li class="error">{escape(w)}</li>' for w in board.get("warnings", []))
+    body = [
+        f"<h1>ML Stack run {escape(str(evaluation['run_id']))}</h1>",
+        f"<p>{escape(problem_type)} problem, target <b>{escape(str(evaluation['target']))}</b>, "
+        f"{evaluation['test_rows']} test rows. Winner on the test set by {escape(str(primary))}: "
+        f"<b>{escape(_text(winner))}</b>.</p>",
+        "<h2>Finalists on the same test set</h2>",
+        _finalists(evaluation),
+        svg.bar_chart(bars, f"Test set {primary} per variant", str(primary), frozenset({str(winner)})),
+        *(_variant_charts(problem_type, classes, labels, r) for r in results),
+        _tuning_section(board),
+        _autopilot_section(board),
+        f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else "",
+    ]
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>ML Stack report {escape(str(evaluation['run_id']))}</title>"
+        f"<style>{STYLE}</style></head><body>{''.join(body)}</body></html>"
+    )

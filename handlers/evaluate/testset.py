@@ -1,0 +1,91 @@
+"""The test set, twice: label-first numeric rows for XGBoost, raw rows with a header for Autopilot."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from handlers.common.errors import EvaluationFailed
+from handlers.common.s3io import data_files, read_bytes
+from handlers.common.s3uri import parse_s3_uri
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+
+@dataclass(frozen=True)
+class TestSet:
+    """Labels (as in the numeric file: class index or target value) and each variant's request rows."""
+
+    labels: list[float]
+    tuning_rows: list[str]  # CSV features, label column dropped
+    autopilot_rows: list[str]  # raw CSV features, header and target column dropped
+
+    __test__ = False  # not a pytest test class
+
+
+def parse_numeric(text: str) -> tuple[list[float], list[str]]:
+    """Labels and feature lines of headerless label-first CSV (features kept verbatim)."""
+    labels: list[float] = []
+    rows: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        label, sep, features = line.partition(",")
+        try:
+            labels.append(float(label))
+        except ValueError:
+            raise EvaluationFailed(
+                f"test/: line {number} does not start with a numeric label: {label!r}"
+            ) from None
+        if not sep or not features:
+            raise EvaluationFailed(f"test/: line {number} has no feature columns")
+        rows.append(features.strip())
+    return labels, rows
+
+
+def parse_raw(text: str, target: str) -> list[str]:
+    """Rows of CSV with a header, re-serialized without the header and the target column."""
+    reader = csv.reader(io.StringIO(text))
+    header = next(reader, None)
+    if header is None:
+        return []
+    if target not in header:
+        raise EvaluationFailed(f"test-raw/: the header has no target column {target!r}")
+    drop = header.index(target)
+    rows: list[str] = []
+    for record in reader:
+        if not record or all(not cell.strip() for cell in record):
+            continue
+        out = io.StringIO()
+        csv.writer(out, lineterminator="").writerow(record[:drop] + record[drop + 1 :])
+        rows.append(out.getvalue())
+    return rows
+
+
+def _read_channel(s3: S3Client, uri: str) -> list[str]:
+    files = data_files(s3, parse_s3_uri(uri))
+    if not files:
+        raise EvaluationFailed(f"{uri} holds no data")
+    return [read_bytes(s3, f).decode("utf-8") for f in files]
+
+
+def load_test_set(s3: S3Client, test_uri: str, test_raw_uri: str, target: str) -> TestSet:
+    """Read both test channels (every file, in key order) and check they hold the same rows."""
+    labels: list[float] = []
+    tuning_rows: list[str] = []
+    for text in _read_channel(s3, test_uri):
+        file_labels, file_rows = parse_numeric(text)
+        labels.extend(file_labels)
+        tuning_rows.extend(file_rows)
+    autopilot_rows = [row for text in _read_channel(s3, test_raw_uri) for row in parse_raw(text, target)]
+    if len(autopilot_rows) != len(tuning_rows):
+        raise EvaluationFailed(
+            f"test/ has {len(tuning_rows)} rows but test-raw/ has {len(autopilot_rows)}; "
+            "prepare the dataset again with mlstack data prepare"
+        )
+    if not labels:
+        raise EvaluationFailed(f"{test_uri} holds no rows")
+    return TestSet(labels, tuning_rows, autopilot_rows)

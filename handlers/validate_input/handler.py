@@ -1,0 +1,62 @@
+"""ValidateInput Lambda: execution input → the run object ($.run), or InvalidInput saying what to fix."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from contracts.names import run_names
+from handlers.common import clients
+from handlers.common.errors import InvalidInput
+from handlers.common.json_types import JsonDict
+from handlers.common.settings import Settings, settings
+from handlers.validate_input.dataset import check_dataset
+from handlers.validate_input.options import parse_options
+from handlers.validate_input.plan import Context, build_run, parse_start_time
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
+
+logger = Logger()
+
+
+def _execution(event: Mapping[str, Any]) -> Mapping[str, Any]:
+    execution = event.get("execution")
+    if not isinstance(execution, Mapping) or not execution.get("name") or not execution.get("state_machine"):
+        raise InvalidInput("execution: the state machine must pass {name, id, state_machine, start_time}")
+    return execution
+
+
+def validate(event: Mapping[str, Any], config: Settings, s3: S3Client) -> JsonDict:
+    """Check the input and the dataset, then plan the run."""
+    execution = _execution(event)
+    options = parse_options(event.get("input"), config.stage_defaults)
+    try:
+        names = run_names(config.name_prefix, str(execution["state_machine"]), str(execution["name"]))
+    except ValueError as err:
+        raise InvalidInput(
+            f"execution name / NAME_PREFIX: {err}; use a shorter NAME_PREFIX (the stage's name_prefix)"
+        ) from None
+    dataset = check_dataset(s3, options.dataset, config.data_bucket)
+    ctx = Context(
+        execution_name=str(execution["name"]),
+        start_time=parse_start_time(execution.get("start_time")),
+        names=names,
+        artifacts_bucket=config.artifacts_bucket,
+        stack_name=config.stack_name,
+    )
+    return build_run(options, dataset, ctx)
+
+
+@logger.inject_lambda_context(log_event=True)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> JsonDict:
+    """Entry point (handlers.validate_input.handler.lambda_handler)."""
+    config = settings().require(
+        "data_bucket", "artifacts_bucket", "name_prefix", "stack_name", "stage_defaults"
+    )
+    run = validate(event, config, clients.s3())
+    logger.info("run planned", extra={"run_id": run["run_id"], "problem_type": run["problem_type"]})
+    return run
