@@ -168,9 +168,11 @@ class PipelineFunctions(Construct):
         self._allow(
             self.evaluate,
             "ReadLeaderboards",
-            ["sagemaker:ListTrainingJobsForHyperParameterTuningJob", "sagemaker:ListCandidatesForAutoMLJob"],
-            [sagemaker_arn("hyper-parameter-tuning-job", prefixed), sagemaker_arn("automl-job", prefixed)],
+            ["sagemaker:ListTrainingJobsForHyperParameterTuningJob"],
+            [sagemaker_arn("hyper-parameter-tuning-job", prefixed)],
         )
+        # IAM knows no resource for ListCandidatesForAutoMLJob: a job ARN here would never match.
+        self._allow(self.evaluate, "ReadAutopilotCandidates", ["sagemaker:ListCandidatesForAutoMLJob"], ["*"])
         self._allow(
             self.cleanup,
             "StopRunJobs",
@@ -215,8 +217,8 @@ class PipelineFunctions(Construct):
             acknowledge(
                 function.role,
                 "AwsSolutions-IAM5",
-                "X-Ray's PutTraceSegments/PutTelemetryRecords and Service Quotas' List* support no resource "
-                "ARNs; S3 and KMS rights are grants on the stack's own buckets (datasets/*, reports/*) and "
+                "X-Ray's PutTraceSegments/PutTelemetryRecords, Service Quotas' List* and SageMaker's "
+                "ListCandidatesForAutoMLJob support no resource ARNs; S3 and KMS rights are grants on the stack's own buckets (datasets/*, reports/*) and "
                 f"key; SageMaker rights are bounded to resources named '{prefixed}'.",
                 findings=findings,
             )

@@ -178,14 +178,16 @@ class Lifecycle(Construct):
         cleanup.add_to_role_policy(
             iam.PolicyStatement(
                 sid="ReadLeaderboardsOfFailedRuns",
-                actions=[
-                    "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
-                    "sagemaker:ListCandidatesForAutoMLJob",
-                ],
-                resources=[
-                    sagemaker_arn("hyper-parameter-tuning-job", self._prefix),
-                    sagemaker_arn("automl-job", self._prefix),
-                ],
+                actions=["sagemaker:ListTrainingJobsForHyperParameterTuningJob"],
+                resources=[sagemaker_arn("hyper-parameter-tuning-job", self._prefix)],
+            )
+        )
+        # IAM knows no resource for ListCandidatesForAutoMLJob: a job ARN here would never match.
+        cleanup.add_to_role_policy(
+            iam.PolicyStatement(
+                sid="ReadAutopilotCandidatesOfFailedRuns",
+                actions=["sagemaker:ListCandidatesForAutoMLJob"],
+                resources=["*"],
             )
         )
         assert cleanup.role is not None
@@ -194,8 +196,10 @@ class Lifecycle(Construct):
             "AwsSolutions-IAM5",
             "Sending failed invocations to the encrypted dead-letter queue and publishing to the encrypted "
             "topic need the stack key's GenerateDataKey*/ReEncrypt* family, on that one key only; the "
-            "leaderboard of a failed run is read and written under reports/ of the artifacts bucket.",
+            "leaderboard of a failed run is read and written under reports/ of the artifacts bucket; "
+            "SageMaker's ListCandidatesForAutoMLJob supports no resource ARN.",
             findings=[
+                "Resource::*",
                 *KEY_GRANT_ACTIONS,
                 *BUCKET_GRANT_ACTIONS,
                 resource_finding(self, artifacts.arn_for_objects("reports/*")),
