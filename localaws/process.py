@@ -89,7 +89,7 @@ def _log_tail(lines: int = 20) -> str:
         return "(no log)"
 
 
-def up(port: int = DEFAULT_PORT, timeout: float = 60.0) -> Status:
+def up(port: int = DEFAULT_PORT, timeout: float = 60.0, iam: str = "enforce") -> Status:
     """Start the local AWS in the background (or return the one already running)."""
     running = status()
     if running is not None:
@@ -106,7 +106,7 @@ def up(port: int = DEFAULT_PORT, timeout: float = 60.0) -> Status:
     state_dir().mkdir(parents=True, exist_ok=True)
     with log_file().open("ab") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "localaws.server", "--port", str(port)],
+            [sys.executable, "-m", "localaws.server", "--port", str(port), "--iam", iam],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=subprocess.STDOUT,

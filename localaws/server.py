@@ -16,13 +16,16 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from localaws import cfn_responses, children
+from localaws.iam.authorizer import MODES, Mode
 from localaws.settings import (
     CFN_RESPONSE_PREFIX,
     CHILD_MARKER_ENV,
     DEFAULT_PORT,
     HEALTH_PATH,
     HOST,
+    IAM_MODE_ENV,
     SAGEMAKER_CONTROL_PREFIX,
+    access_log_file,
     endpoint_url,
 )
 
@@ -124,14 +127,16 @@ def configure_moto(port: int) -> WsgiApp:
     return control
 
 
-def moto_app() -> WsgiApp:
-    """moto's server behind the request validation AWS does and moto does not."""
+def moto_app(iam: Mode) -> WsgiApp:
+    """moto's server behind what AWS checks first and moto does not: IAM, then request validation."""
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+    from localaws.iam import authorizer
+    from localaws.iam.gate import authorizing
     from localaws.validation.gate import validating
 
-    app: WsgiApp = DomainDispatcherApplication(create_backend_app)
-    return validating(app)
+    app: WsgiApp = validating(DomainDispatcherApplication(create_backend_app))
+    return authorizing(app, authorizer.install(iam, access_log_file()))
 
 
 def shutdown_children() -> None:
@@ -152,9 +157,10 @@ class PortInUseError(RuntimeError):
 class LocalAws:
     """The local AWS in a background thread of this process (tests, e2e fixtures, `mlstack local up`)."""
 
-    def __init__(self, port: int = DEFAULT_PORT, host: str = HOST) -> None:
+    def __init__(self, port: int = DEFAULT_PORT, host: str = HOST, iam: Mode = "enforce") -> None:
         from moto.moto_server.werkzeug_app import MotoRequestHandler
 
+        self.iam = iam
         self.dispatcher = Dispatcher()
         try:
             self._server: BaseWSGIServer = make_server(
@@ -169,7 +175,7 @@ class LocalAws:
     def start(self) -> LocalAws:
         """Apply the fixes, then serve in a daemon thread; return self once requests are answered."""
         control = configure_moto(self.port)
-        self.dispatcher.bind(self.port, moto_app(), control)
+        self.dispatcher.bind(self.port, moto_app(self.iam), control)
         self._thread = threading.Thread(target=self._server.serve_forever, name="local-aws", daemon=True)
         self._thread.start()
         return self
@@ -177,7 +183,7 @@ class LocalAws:
     def serve_forever(self) -> None:
         """Apply the fixes and serve in this thread until shutdown()."""
         control = configure_moto(self.port)
-        self.dispatcher.bind(self.port, moto_app(), control)
+        self.dispatcher.bind(self.port, moto_app(self.iam), control)
         self._server.serve_forever()
 
     def stop(self) -> None:
@@ -199,11 +205,17 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=DEFAULT_PORT)
     parser.add_argument("--host", default=HOST)
+    parser.add_argument(
+        "--iam",
+        choices=MODES,
+        default=os.environ.get(IAM_MODE_ENV, "enforce"),
+        help="enforce IAM (default), only log decisions (audit), or neither (off)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ[CHILD_MARKER_ENV] = str(os.getpid())
     try:
-        local = LocalAws(port=args.port, host=args.host)
+        local = LocalAws(port=args.port, host=args.host, iam=args.iam)
     except PortInUseError as exc:
         print(f"mlstack local: {exc}", file=sys.stderr)
         return 98

@@ -23,6 +23,8 @@ CFN_RESPONSE_PREFIX = "/_mlstack/cfn-response/"
 # Every process the local AWS spawns inherits this variable (value: the server's pid), so `down`
 # can find and stop them even if they started their own process group.
 CHILD_MARKER_ENV = "MLSTACK_LOCAL_AWS_PID"
+# How the server treats IAM when no --iam flag says: enforce (default), audit or off.
+IAM_MODE_ENV = "MLSTACK_LOCAL_IAM"
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -38,3 +40,8 @@ def moto_port() -> int:
     from moto.settings import moto_server_port
 
     return int(moto_server_port())
+
+
+def access_log_file() -> Path:
+    """Every IAM decision of the local AWS, one JSON line each (`mlstack local access-log`)."""
+    return state_dir() / "access-log.jsonl"

@@ -141,7 +141,7 @@ def _decision(response: Mapping[str, Any], request: AccessRequest) -> Decision:
     errors = response.get("errors")
     if errors:
         raise InvalidAccessRequestError(
-            f"cannot evaluate {request.action} on {request.resource}: {errors.get('message')}", errors
+            f"cannot evaluate {request.action} on {request.resource}: {json.dumps(errors)}", errors
         )
     kind = response.get("decision")
     if kind not in ("Allowed", "ImplicitlyDenied", "ExplicitlyDenied"):

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from localaws import children
-from localaws.settings import CHILD_MARKER_ENV, REGION, endpoint_url, state_dir
+from localaws.iam.principals import session_for
+from localaws.settings import CHILD_MARKER_ENV, DUMMY_CREDENTIALS, REGION, endpoint_url, state_dir
 
 _BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 # Variables a Lambda sandbox gets from the host environment: enough to run the venv's Python.
@@ -39,6 +40,7 @@ class FunctionSpec:
     version: str = "$LATEST"
     environment: dict[str, str] = field(default_factory=dict)
     log_group: str = ""
+    role: str = ""  # the execution role: the handler calls AWS with a session of it, as on Lambda
 
     @property
     def region(self) -> str:
@@ -70,6 +72,13 @@ def code_dir(code_zip: bytes) -> Path:
     return target
 
 
+def _credentials(spec: FunctionSpec) -> dict[str, str]:
+    """A session of the function's execution role; a function without one signs as the administrator."""
+    if not spec.role:
+        return {**DUMMY_CREDENTIALS, "AWS_SESSION_TOKEN": "test"}
+    return session_for(spec.role, spec.name).as_environment()
+
+
 def _environment(spec: FunctionSpec, request_id: str, port: int) -> dict[str, str]:
     env = {key: os.environ[key] for key in _INHERITED if key in os.environ}
     env.update(spec.environment)
@@ -77,9 +86,7 @@ def _environment(spec: FunctionSpec, request_id: str, port: int) -> dict[str, st
     env.update(
         {
             "AWS_ENDPOINT_URL": endpoint_url(port),
-            "AWS_ACCESS_KEY_ID": "test",
-            "AWS_SECRET_ACCESS_KEY": "test",
-            "AWS_SESSION_TOKEN": "test",
+            **_credentials(spec),
             "AWS_REGION": spec.region,
             "AWS_DEFAULT_REGION": spec.region,
             "AWS_LAMBDA_FUNCTION_NAME": spec.name,

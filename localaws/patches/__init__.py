@@ -22,6 +22,7 @@ MODULES = (
     "sfn_timestamps",
     "sfn_datetime_output",
     "sfn_string_output",
+    "sfn_task_credentials",
     "s3_bucket_config",
     "s3_policy_conditions",
     "s3_bucket_policy",

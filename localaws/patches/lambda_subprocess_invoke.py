@@ -27,6 +27,7 @@ def spec_of(fn: Any) -> runner.FunctionSpec:
         version=str(fn.version),
         environment={str(k): str(v) for k, v in (fn.environment_vars or {}).items()},
         log_group=fn.logs_group_name,
+        role=str(fn.role or ""),
     )
 
 

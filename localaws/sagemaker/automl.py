@@ -15,6 +15,8 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from localaws.iam.as_role import authorize_volume_key
+from localaws.iam.authorizer import AccessDeniedError
 from localaws.sagemaker import faults, procs, s3io
 from localaws.sagemaker.common import (
     PYTHON,
@@ -229,7 +231,10 @@ def run(job: AutoMLJob) -> None:
 
 def _download_csv(job: AutoMLJob, uri: str, dest: Path, channel: str) -> Path | None:
     try:
-        files = [f for f in s3io.download_prefix(job.account_id, job.region, uri, dest) if f.stat().st_size]
+        role = job.request.get("RoleArn")
+        files = [
+            f for f in s3io.download_prefix(job.account_id, job.region, uri, dest, role) if f.stat().st_size
+        ]
     except s3io.S3Error as err:
         job.finish("Failed", "Failed", f"ClientError: Could not read the {channel} data at '{uri}': {err}")
         return None
@@ -251,6 +256,12 @@ def _run(job: AutoMLJob, workdir: Path) -> None:
     injected = faults.take_failure("automl")
     if injected:
         job.finish("Failed", "Failed", injected)
+        return
+    volume_key = (job.request.get("SecurityConfig") or {}).get("VolumeKmsKeyId")
+    try:
+        authorize_volume_key(job.request.get("RoleArn"), volume_key)
+    except AccessDeniedError as denied:
+        job.finish("Failed", "Failed", f"ClientError: Could not use the volume KMS key: {denied.message}")
         return
     paths: dict[str, Path] = {}
     for channel in job.request.get("AutoMLJobInputDataConfig") or []:
@@ -373,7 +384,7 @@ def _publish(job: AutoMLJob, out: Path, result: dict[str, Any]) -> None:
             for item in sorted((out / "candidates" / model).iterdir()):
                 tar.add(item, arcname=item.name)
         uri = f"{base}/{job.name}/sagemaker-automl-candidates/{name}/model.tar.gz"
-        s3io.write(job.account_id, job.region, uri, buf.getvalue(), kms)
+        s3io.write(job.account_id, job.region, uri, buf.getvalue(), kms, job.request.get("RoleArn"))
         environment = {
             "MODEL_NAME": model,
             "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv",

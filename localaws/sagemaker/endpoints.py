@@ -341,7 +341,8 @@ def _start_variant(endpoint: Endpoint, variant: dict[str, Any]) -> VariantServer
     data_url = container.get("ModelDataUrl")
     try:
         if data_url:
-            _extract(s3io.read(endpoint.account_id, endpoint.region, data_url), model_dir)
+            role = model.request.get("ExecutionRoleArn")
+            _extract(s3io.read(endpoint.account_id, endpoint.region, data_url, role), model_dir)
     except (s3io.S3Error, tarfile.TarError) as err:
         shutil.rmtree(workdir, ignore_errors=True)
         raise _DeployError(

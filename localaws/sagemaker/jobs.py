@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from localaws.iam.as_role import authorize_volume_key
+from localaws.iam.authorizer import AccessDeniedError
 from localaws.sagemaker import faults, procs, s3io
 from localaws.sagemaker.common import (
     PYTHON,
@@ -257,6 +259,12 @@ def _run(job: TrainingJob, workdir: Path, on_metric: MetricCallback | None) -> N
             f"(an image URI containing '{XGBOOST_IMAGE_MARK}'); got '{image or 'no TrainingImage'}'.",
         )
         return
+    volume_key = (request.get("ResourceConfig") or {}).get("VolumeKmsKeyId")
+    try:
+        authorize_volume_key(request.get("RoleArn"), volume_key)
+    except AccessDeniedError as denied:
+        _fail(job, f"ClientError: Could not use the volume KMS key: {denied.message}")
+        return
     with job.lock:
         job.start_time = utcnow()
     job.set_secondary("Downloading")
@@ -290,7 +298,7 @@ def _download_channels(job: TrainingJob, workdir: Path) -> dict[str, Path] | Non
         uri = source.get("S3Uri", "")
         dest = workdir / "input" / "data" / name
         try:
-            files = s3io.download_prefix(job.account_id, job.region, uri, dest)
+            files = s3io.download_prefix(job.account_id, job.region, uri, dest, job.request.get("RoleArn"))
         except s3io.S3Error as err:
             _fail(job, f"ClientError: Data download failed for channel '{name}' from '{uri}': {err}")
             return None
@@ -427,6 +435,8 @@ def _upload_model(job: TrainingJob, model_dir: Path) -> None:
             tar.add(item, arcname=item.name)
     output = job.request.get("OutputDataConfig") or {}
     uri = f"{output['S3OutputPath'].rstrip('/')}/{job.name}/output/model.tar.gz"
-    s3io.write(job.account_id, job.region, uri, buf.getvalue(), output.get("KmsKeyId"))
+    s3io.write(
+        job.account_id, job.region, uri, buf.getvalue(), output.get("KmsKeyId"), job.request.get("RoleArn")
+    )
     with job.lock:
         job.model_artifacts = uri

@@ -8,6 +8,9 @@ from typing import Any
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
+from localaws.iam.as_role import authorize_call
+from localaws.iam.authorizer import AccessDeniedError
+
 
 class S3Error(Exception):
     """An S3 location that cannot be read or written, with a message fit for a FailureReason."""
@@ -31,16 +34,26 @@ def _bucket(account_id: str, region: str, bucket: str) -> Any:
         raise S3Error(f"The specified bucket {bucket} does not exist.") from err
 
 
-def list_keys(account_id: str, region: str, uri: str) -> list[str]:
+def _as(role: str | None, operation: str, headers: dict[str, str] | None = None, **params: Any) -> None:
+    """Check the call IAM would check for the job's role; refusals read as S3's AccessDenied."""
+    try:
+        authorize_call(role, "s3", operation, params, headers or {})
+    except AccessDeniedError as denied:
+        raise S3Error(f"AccessDenied: {denied.message}") from denied
+
+
+def list_keys(account_id: str, region: str, uri: str, role: str | None = None) -> list[str]:
     """Object keys under an S3 prefix (or the object itself), sorted, folder markers excluded."""
     bucket_name, prefix = split_uri(uri)
+    _as(role, "ListObjectsV2", Bucket=bucket_name)
     bucket = _bucket(account_id, region, bucket_name)
     keys, _, _, _ = _backend(account_id, region).list_objects(bucket, prefix or None, None, None, None)
     return [k.name for k in keys if not k.name.endswith("/")]
 
 
-def read(account_id: str, region: str, uri: str) -> bytes:
+def read(account_id: str, region: str, uri: str, role: str | None = None) -> bytes:
     bucket_name, key = split_uri(uri)
+    _as(role, "GetObject", Bucket=bucket_name, Key=key)
     _bucket(account_id, region, bucket_name)
     obj = _backend(account_id, region).get_object(bucket_name, key)
     if obj is None:
@@ -48,22 +61,37 @@ def read(account_id: str, region: str, uri: str) -> bytes:
     return bytes(obj.value)
 
 
-def download_prefix(account_id: str, region: str, uri: str, dest: Path) -> list[Path]:
+def download_prefix(
+    account_id: str, region: str, uri: str, dest: Path, role: str | None = None
+) -> list[Path]:
     """Copy every object under `uri` into `dest` (relative layout kept); return the files."""
     bucket_name, prefix = split_uri(uri)
     dest.mkdir(parents=True, exist_ok=True)
     written = []
-    for key in list_keys(account_id, region, uri):
+    for key in list_keys(account_id, region, uri, role):
         rel = key[len(prefix) :].lstrip("/") if prefix and key != prefix else Path(key).name
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(read(account_id, region, f"s3://{bucket_name}/{key}"))
+        target.write_bytes(read(account_id, region, f"s3://{bucket_name}/{key}", role))
         written.append(target)
     return written
 
 
-def write(account_id: str, region: str, uri: str, data: bytes, kms_key_id: str | None = None) -> None:
+def write(
+    account_id: str,
+    region: str,
+    uri: str,
+    data: bytes,
+    kms_key_id: str | None = None,
+    role: str | None = None,
+) -> None:
     bucket_name, key = split_uri(uri)
+    sse = (
+        {"x-amz-server-side-encryption": "aws:kms", "x-amz-server-side-encryption-aws-kms-key-id": kms_key_id}
+        if kms_key_id
+        else None
+    )
+    _as(role, "PutObject", sse, Bucket=bucket_name, Key=key)
     _bucket(account_id, region, bucket_name)
     _backend(account_id, region).put_object(
         bucket_name,

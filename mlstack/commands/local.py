@@ -16,18 +16,30 @@ def register(subparsers: Any) -> None:
     up = commands.add_parser("up", help="start it in the background and wait until it is ready")
     up.add_argument("--port", type=int, default=DEFAULT_PORT)
     up.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for readiness")
+    up.add_argument(
+        "--no-iam",
+        dest="iam",
+        action="store_const",
+        const="off",
+        default="enforce",
+        help="do not enforce IAM (by default every request is authorized as AWS would)",
+    )
     up.set_defaults(func=run_up)
     down = commands.add_parser("down", help="stop it and every process it started")
     down.set_defaults(func=run_down)
     status = commands.add_parser("status", help="print its URL, pid and uptime")
     status.set_defaults(func=run_status)
+    log = commands.add_parser("access-log", help="print its IAM decisions: who did what to which resource")
+    log.add_argument("--denied", action="store_true", help="only the refused requests")
+    log.add_argument("--json", action="store_true", help="one JSON object per line")
+    log.set_defaults(func=run_access_log)
 
 
 def run_up(args: argparse.Namespace) -> int:
     from localaws import process
 
     try:
-        started = process.up(port=args.port, timeout=args.timeout)
+        started = process.up(port=args.port, timeout=args.timeout, iam=args.iam)
     except process.LocalAwsError as exc:
         print(f"mlstack local up: {exc}", file=sys.stderr)
         return 1
@@ -59,3 +71,21 @@ def run_status(args: argparse.Namespace) -> int:
     )
     print(f"log: {running.log}")
     return 0 if ready else 1
+
+
+def run_access_log(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    from localaws.iam.access_log import read
+    from localaws.settings import access_log_file
+
+    for entry in read(access_log_file()):
+        if args.denied and not entry.denied:
+            continue
+        if args.json:
+            print(json.dumps(asdict(entry)))
+        else:
+            why = f"  ({entry.statement})" if entry.statement else ""
+            print(f"{entry.decision:<16} {entry.principal}  {entry.action}  {entry.resource}{why}")
+    return 0

@@ -61,7 +61,7 @@ def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     state = tmp_path_factory.mktemp("e2e-local-aws")
     port = ports.free_port()
     log = state / "server.log"
-    proc = start_server(port, state, log)
+    proc = start_server(port, state, log, iam=os.environ.get("MLSTACK_E2E_IAM", "audit"))
     env = client_env(port)
     try:
         yield {"url": env["AWS_ENDPOINT_URL"], "env": env, "port": port, "log": log}

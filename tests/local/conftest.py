@@ -42,13 +42,13 @@ class LocalAwsHandle:
         )
 
 
-def start_server(port: int, state_dir: Path, log: Path) -> subprocess.Popen[bytes]:
-    """The way e2e fixtures start it: `python -m localaws.server --port N`, then wait for health."""
+def start_server(port: int, state_dir: Path, log: Path, *, iam: str) -> subprocess.Popen[bytes]:
+    """The way e2e fixtures start it: `python -m localaws.server --port N --iam MODE`, then wait for health."""
     env = {**os.environ, "MLSTACK_STATE_DIR": str(state_dir)}
     env.pop("AWS_ENDPOINT_URL", None)
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "localaws.server", "--port", str(port)],
+            [sys.executable, "-m", "localaws.server", "--port", str(port), "--iam", iam],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=PROJECT_ROOT,
@@ -71,7 +71,8 @@ def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalAwsHand
     state = tmp_path_factory.mktemp("local-aws-state")
     port = ports.free_port()
     log = state / "server.log"
-    proc = start_server(port, state, log)
+    # This tier tests moto's fixes with ad-hoc roles that carry no policies: IAM is tested on its own.
+    proc = start_server(port, state, log, iam="off")
     try:
         yield LocalAwsHandle(port=port, env={**os.environ, **client_env(port)}, log=log)
     finally:

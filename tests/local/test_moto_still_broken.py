@@ -22,7 +22,7 @@ ROLE = "arn:aws:iam::123456789012:role/r"
 def unpatched(monkeypatch):
     patches.revert_all()  # these tests look at moto as shipped
     # Our CloudFormation models stay registered as subclasses once defined: hide them too.
-    shipped = {k: v for k, v in parsing.get_model_map().items() if not v.__module__.startswith("mlstack.")}
+    shipped = {k: v for k, v in parsing.get_model_map().items() if not v.__module__.startswith("localaws.")}
     monkeypatch.setattr(parsing, "get_model_map", lambda: shipped)
     for key, value in {
         "AWS_ACCESS_KEY_ID": "t",
@@ -301,3 +301,15 @@ def test_kms_key_tags_crash_and_event_invoke_config_is_not_modelled():
     }
     with pytest.raises((ClientError, KeyError), match=r"TagKey|500"):  # in-process the KeyError surfaces
         deploy(template, name="kms")
+
+
+def test_state_machine_tasks_sign_with_one_made_up_key_whatever_the_role():
+    # Fix: sfn_task_credentials (tasks call AWS as the state machine's role)
+    from types import SimpleNamespace
+
+    from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
+
+    task_client = boto_client_for(
+        region=REGION, service="s3", state_credentials=SimpleNamespace(role_arn=ROLE)
+    )
+    assert task_client._request_signer._credentials.access_key == "ak"

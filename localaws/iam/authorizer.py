@@ -1,0 +1,130 @@
+"""Authorize API calls as AWS does, with iam-simulate deciding and every decision in the access log.
+
+One Authorizer serves the local AWS: the HTTP gate asks it about every request, and the local
+SageMaker asks it before a job reads or writes S3 or uses a key as its execution role.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from contracts.local_aws import ACCOUNT_ID, REGION
+from localaws.iam import policies
+from localaws.iam.access_log import AccessLog, Entry
+from localaws.iam.evaluator import AccessRequest, Decision, InvalidAccessRequestError, PolicyEvaluator
+from localaws.iam.principals import Principal
+from localaws.iam.rules import Check
+
+Mode = Literal["enforce", "audit", "off"]
+MODES: tuple[Mode, ...] = ("enforce", "audit", "off")
+
+
+class AccessDeniedError(Exception):
+    """A call AWS would refuse; the message is AWS's ("User: ... is not authorized to perform: ...")."""
+
+    def __init__(self, message: str, action: str, resource: str) -> None:
+        super().__init__(message)
+        self.message, self.action, self.resource = message, action, resource
+
+
+def denial_message(principal: str, check: Check, decision: Decision) -> str:
+    """AWS's wording of a denial, naming what was missing or what refused."""
+    head = f"User: {principal} is not authorized to perform: {check.action} on resource: {check.resource}"
+    if decision.decision == "ExplicitlyDenied":
+        where = "a resource-based" if "resource policy" in (decision.statement or "") else "an identity-based"
+        return f"{head} with an explicit deny in {where} policy"
+    return f"{head} because no identity-based policy allows the {check.action} action"
+
+
+class Authorizer:
+    """Decides, logs and (in enforce mode) refuses; `audit` decides and logs but never refuses."""
+
+    def __init__(self, mode: Mode, log_path: Path) -> None:
+        self.mode = mode
+        self.log = AccessLog(log_path)
+        self._evaluator = PolicyEvaluator() if mode != "off" else None
+
+    def close(self) -> None:
+        if self._evaluator is not None:
+            self._evaluator.close()
+
+    def authorize(self, principal: Principal, checks: Sequence[Check], call: str) -> None:
+        """Raise AccessDeniedError for the first check AWS would refuse (only in enforce mode)."""
+        if self._evaluator is None:
+            return
+        for check in checks:
+            if principal.is_administrator:
+                self.log.write(
+                    Entry(principal.arn, check.action, check.resource, "Administrator", None, call)
+                )
+                continue
+            try:
+                decision = self._decide(principal, check)
+            except InvalidAccessRequestError as error:
+                # A check this emulator builds wrongly: never let it pass silently in enforce mode.
+                self.log.write(
+                    Entry(principal.arn, check.action, check.resource, "Unevaluable", str(error), call)
+                )
+                if self.mode == "enforce":
+                    raise AccessDeniedError(
+                        f"User: {principal.arn} is not authorized to perform: {check.action} on resource: "
+                        f"{check.resource} (the local AWS cannot evaluate this check: {error})",
+                        check.action,
+                        check.resource,
+                    ) from error
+                continue
+            self.log.write(
+                Entry(
+                    principal.arn, check.action, check.resource, decision.decision, decision.statement, call
+                )
+            )
+            if not decision.allowed and self.mode == "enforce":
+                raise AccessDeniedError(
+                    denial_message(principal.arn, check, decision), check.action, check.resource
+                )
+
+    def _decide(self, principal: Principal, check: Check) -> Decision:
+        assert self._evaluator is not None and principal.role_arn is not None
+        context = {
+            "aws:SecureTransport": "true",  # SDKs call AWS over TLS; locally the same calls use plain HTTP
+            "aws:PrincipalArn": principal.role_arn,
+            "aws:PrincipalAccount": ACCOUNT_ID,
+            "aws:ResourceAccount": ACCOUNT_ID,  # the local AWS has one account
+            "aws:RequestedRegion": REGION,
+            **check.context,
+        }
+        return self._evaluator.evaluate(
+            AccessRequest(
+                principal=principal.arn,
+                action=check.action,
+                resource=check.resource,
+                account_id=ACCOUNT_ID,
+                context=context,
+                identity_policies=policies.identity_policies(principal.role_arn),
+                resource_policy=None
+                if check.resource_policy is None
+                else policies.as_json(check.resource_policy),
+            )
+        )
+
+
+_current: Authorizer | None = None
+_lock = threading.Lock()
+
+
+def install(mode: Mode, log_path: Path) -> Authorizer:
+    """Make `mode` the local AWS's IAM for this process."""
+    global _current
+    with _lock:
+        if _current is not None:
+            _current.close()
+        _current = Authorizer(mode, log_path)
+        return _current
+
+
+def current() -> Authorizer | None:
+    """The installed Authorizer, None when IAM was never installed (unit tests of other parts)."""
+    return _current
