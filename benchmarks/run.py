@@ -18,7 +18,7 @@ from benchmarks.common import run_checked, tool_env
 
 HERE = Path(__file__).resolve().parent
 # Module → what it measures; run in this order, cheapest first.
-BENCHMARKS = ("synth", "handlers", "pipeline", "demo", "tuning_efficiency", "test_suite")
+BENCHMARKS = ("synth", "handlers", "iam_overhead", "pipeline", "demo", "tuning_efficiency", "test_suite")
 TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "synth_s": ("<= 8 s", lambda v: v <= 8),
     "pipeline_s": ("<= 60 s (ambition 30 s)", lambda v: v <= 60),
@@ -53,7 +53,7 @@ def table(results: dict[str, Any]) -> str:
         target, met = TARGETS.get(key, ("", None))
         mark = "" if met is None or value is None else (" ✅" if met(value) else " ❌")
         rows.append(f"| `{key}` | {value} | {target}{mark} |")
-    for key in ("pipeline_states_s", "handler_import_ms", "handler_asset_kb"):
+    for key in ("pipeline_states_s", "handler_import_ms", "handler_asset_kb", "iam_request_ms"):
         for name, value in (results.get(key) or {}).items():
             rows.append(f"| `{key}.{name}` | {value} | |")
     return "\n".join(rows) + "\n"
