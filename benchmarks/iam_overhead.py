@@ -55,7 +55,9 @@ def _server(iam: str) -> Iterator[dict[str, str]]:
 
 def _client(env: dict[str, str], service: str, **keys: str) -> Any:
     keys = keys or {"aws_access_key_id": "test", "aws_secret_access_key": "test"}
-    return boto3.client(service, region_name=env["AWS_REGION"], endpoint_url=env["AWS_ENDPOINT_URL"], **keys)
+    return boto3.client(  # type: ignore[call-overload]
+        service, region_name=env["AWS_REGION"], endpoint_url=env["AWS_ENDPOINT_URL"], **keys
+    )
 
 
 def _median_read_ms(env: dict[str, str]) -> float:
