@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -11,12 +11,24 @@ from contracts.names import RunNames, run_names
 from handlers.cleanup.notice import notice, publish, should_notify
 from handlers.cleanup.request import CleanupRequest, parse_request
 from handlers.cleanup.results import save_leaderboard
-from handlers.cleanup.teardown import Outcome, WaitBudget, teardown
 from handlers.common import clients
 from handlers.common.json_types import JsonDict
 from handlers.common.settings import Settings, settings
+from handlers.common.stack_resources import (
+    Outcome,
+    Rule,
+    Selection,
+    WaitBudget,
+    carry_out,
+    run_resources,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_sagemaker import SageMakerClient
 
 logger = Logger()
+# The run's own resources, found by the names its execution derives (Cleanup may not list or read tags).
+RULE = Rule.THIS_RUN
 MAX_WAIT_S = 600.0
 # Time kept back from the Lambda's own timeout to delete the config and models and return.
 MARGIN_S = 30.0
@@ -42,7 +54,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> JsonDict:
         return Outcome(notes=[f"no valid resource names ({err}); nothing was created"]).result()
     notes = _save_results(request, names, config)
     try:
-        outcome = teardown(
+        outcome = clean_up(
             clients.sagemaker(),
             names,
             keep_endpoint=request.keep_endpoint,
@@ -56,6 +68,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> JsonDict:
     logger.info("cleanup done", extra={"reason": request.reason, **result})
     _notify(request, names, result, None, config)
     return result
+
+
+def clean_up(sm: SageMakerClient, names: RunNames, *, keep_endpoint: bool, budget: WaitBudget) -> Outcome:
+    """Stop the run's jobs; delete its endpoint, endpoint config and both models, unless they are kept."""
+    selection = Selection(RULE, keep_serving=keep_endpoint)
+    return carry_out(sm, map(selection.decide, run_resources(names)), budget)
 
 
 def _save_results(request: CleanupRequest, names: RunNames, config: Settings) -> list[str]:

@@ -14,7 +14,8 @@ from contracts.metrics import EXPIRED_METRIC, METRIC_NAMESPACE, METRIC_SERVICE, 
 from handlers.common import clients
 from handlers.common.json_types import JsonDict
 from handlers.common.settings import settings
-from handlers.sweeper.sweep import running_endpoints, sweep
+from handlers.common.stack_resources import running_runs
+from handlers.sweeper.sweep import sweep
 
 # Time kept back from the function's timeout to log, flush the metric and return.
 MARGIN_S = 20.0
@@ -29,12 +30,14 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> JsonDict:
     """Entry point (handlers.sweeper.handler.lambda_handler)."""
     config = settings().require("name_prefix", "stack_name", "state_machine_arn")
     deadline = time.monotonic() + context.get_remaining_time_in_millis() / 1000 - MARGIN_S
-    owned = running_endpoints(clients.stepfunctions(), config.name_prefix, config.state_machine_arn)
+    running = running_runs(
+        clients.stepfunctions(), name_prefix=config.name_prefix, state_machine_arn=config.state_machine_arn
+    )
     report = sweep(
         clients.sagemaker(),
         name_prefix=config.name_prefix,
         stack_name=config.stack_name,
-        owned=owned,
+        running=running,
         now=datetime.now(UTC),
         has_time=lambda: time.monotonic() < deadline,
     )

@@ -3,23 +3,26 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
 
-from handlers.common.aws_errors import error_code, is_not_found
+from handlers.common.aws_errors import error_code
 from handlers.common.errors import STACK_DELETED
 from handlers.common.json_types import JsonDict
-from handlers.common.sagemaker_cleanup import (
+from handlers.common.stack_resources import (
+    JOBS,
+    SERVING,
+    Decision,
     Outcome,
+    Rule,
+    Selection,
     WaitBudget,
-    delete_endpoint,
-    delete_endpoint_config,
-    delete_model,
+    carry_out,
+    stack_resources,
 )
-from handlers.common.tags import STACK_TAG, tags_of
 from handlers.teardown.buckets import empty_bucket, stop_access_logging
 from handlers.teardown.request import Target
 
@@ -29,6 +32,8 @@ if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
     from mypy_boto3_stepfunctions import SFNClient
 
+# The stack is going: every resource tagged with it goes too, whatever run it belongs to.
+SELECTION = Selection(Rule.WHOLE_STACK)
 # A Delete in these stack states is a replacement during an update, not the stack going away.
 UPDATING = frozenset(
     {
@@ -86,7 +91,6 @@ class _Run:
         self.target = target
         self.remaining = remaining
         self.wait = wait
-        self.prefix = f"{target.name_prefix}-"
         self.report = DestroyReport()
 
     def has_time(self) -> bool:
@@ -100,23 +104,6 @@ class _Run:
             action()
         except Exception as err:
             self.report.failures.append(f"{label}: {type(err).__name__}: {err}")
-
-    def ours(self, arn: str) -> bool:
-        try:
-            return tags_of(self.sm, arn).get(STACK_TAG) == self.target.stack_name
-        except ClientError as err:
-            if is_not_found(err):
-                return False
-            raise
-
-    def listed(
-        self, operation: str, key: str, name: str, arn: str, **params: Any
-    ) -> Iterator[tuple[str, str]]:
-        """(name, ARN) of the resources `operation` lists with our prefix and our stack tag."""
-        for page in self.sm.get_paginator(operation).paginate(**params):  # type: ignore[call-overload]
-            for item in page.get(key, []):
-                if item[name].startswith(self.prefix) and self.ours(item[arn]):
-                    yield item[name], item[arn]
 
     def stop_executions(self) -> None:
         sfn = self.services.stepfunctions
@@ -138,72 +125,19 @@ class _Run:
                 raise
             self.report.outcome.notes.append("the state machine is already gone: no execution to stop")
 
-    def stop_jobs(self) -> None:
-        running = {"NameContains": self.prefix, "StatusEquals": "InProgress"}
-        tuning = self.listed(
-            "list_hyper_parameter_tuning_jobs",
-            "HyperParameterTuningJobSummaries",
-            "HyperParameterTuningJobName",
-            "HyperParameterTuningJobArn",
-            **running,
-        )
-        for name, _ in list(tuning):
-            self.stop(
-                f"tuning-job:{name}",
-                self.sm.stop_hyper_parameter_tuning_job,
-                HyperParameterTuningJobName=name,
+    def delete(self, kinds: tuple[str, ...]) -> None:
+        """Each kind listed in full, then each of its resources in its own attempt."""
+        for kind in kinds:
+            found = stack_resources(
+                self.sm, kind, stack_name=self.target.stack_name, name_prefix=self.target.name_prefix
             )
-        automl = self.listed(
-            "list_auto_ml_jobs", "AutoMLJobSummaries", "AutoMLJobName", "AutoMLJobArn", **running
-        )
-        for name, _ in list(automl):
-            self.stop(f"automl-job:{name}", self.sm.stop_auto_ml_job, AutoMLJobName=name)
-        # Tuning trials stop with their tuning job; this catches any other training job of ours.
-        training = self.listed(
-            "list_training_jobs", "TrainingJobSummaries", "TrainingJobName", "TrainingJobArn", **running
-        )
-        for name, _ in list(training):
-            self.stop(f"training-job:{name}", self.sm.stop_training_job, TrainingJobName=name)
+            for decision in map(SELECTION.decide, list(found)):
+                self.attempt(decision.resource.label, functools.partial(self.carry_out, decision))
 
-    def stop(self, label: str, call: Callable[..., object], **params: str) -> None:
-        def action() -> None:
-            try:
-                call(**params)
-            except ClientError as err:
-                if not is_not_found(err):
-                    raise
-                self.report.outcome.not_found.append(label)
-                return
-            self.report.outcome.stopped.append(label)
-
-        self.attempt(label, action)
-
-    def delete_serving(self) -> None:
-        out = self.report.outcome
-        by_name = {"NameContains": self.prefix}
-        endpoints = list(self.listed("list_endpoints", "Endpoints", "EndpointName", "EndpointArn", **by_name))
-        for name, _ in endpoints:
-            self.attempt(f"endpoint:{name}", functools.partial(self.delete_endpoint, name))
-        configs = list(
-            self.listed(
-                "list_endpoint_configs",
-                "EndpointConfigs",
-                "EndpointConfigName",
-                "EndpointConfigArn",
-                **by_name,
-            )
-        )
-        for name, _ in configs:
-            self.attempt(
-                f"endpoint-config:{name}", functools.partial(delete_endpoint_config, self.sm, name, out)
-            )
-        for name, _ in list(self.listed("list_models", "Models", "ModelName", "ModelArn", **by_name)):
-            self.attempt(f"model:{name}", functools.partial(delete_model, self.sm, name, out))
-
-    def delete_endpoint(self, name: str) -> None:
+    def carry_out(self, decision: Decision) -> None:
         # A Creating endpoint cannot be deleted yet: wait for it, but only as long as time allows.
         budget = replace(self.wait, seconds=max(0.0, self.remaining()))
-        delete_endpoint(self.sm, name, budget, self.report.outcome)
+        carry_out(self.sm, [decision], budget, self.report.outcome)
 
     def empty_buckets(self) -> None:
         s3 = self.services.s3
@@ -219,14 +153,15 @@ class _Run:
 def destroy(
     services: Services, target: Target, *, remaining: Callable[[], float], wait: WaitBudget
 ) -> DestroyReport:
-    """Stop executions, then jobs; delete tagged endpoints, configs, models; empty buckets when allowed.
+    """Stop executions and the stack's jobs; delete its endpoints, configs, models; empty buckets if allowed.
 
     `remaining()` is the time left (seconds) before the answer must be sent; `wait` says how to poll.
     """
     run = _Run(services, target, remaining, wait)
     run.attempt("executions", run.stop_executions)
-    run.attempt("jobs", run.stop_jobs)
-    run.attempt("serving resources", run.delete_serving)
+    # Tuning trials stop with their tuning job; training jobs are listed for any other job of ours.
+    run.attempt("jobs", functools.partial(run.delete, JOBS))
+    run.attempt("serving resources", functools.partial(run.delete, SERVING))
     if target.empty_buckets:
         run.empty_buckets()
     else:

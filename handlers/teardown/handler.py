@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from handlers.common import clients
 from handlers.common.json_types import JsonDict
-from handlers.common.sagemaker_cleanup import WaitBudget
+from handlers.common.stack_resources import WaitBudget
 from handlers.teardown.destroy import DestroyReport, Services, destroy, stack_is_updating
 from handlers.teardown.request import FAILED_CREATE_PREFIX, MalformedRequest, TeardownRequest, parse_request
 from handlers.teardown.response import response_body, send

@@ -8,8 +8,9 @@ import json
 from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.common.errors import EndpointNotDeletable
+from handlers.common.stack_resources import running_runs
 from mlstack.commands import error
-from mlstack.orphans import decide, delete, running_run_ids, tagged
+from mlstack.orphans import DESCRIPTION, RULE, decide, delete, tagged
 from mlstack.stack import StackError, add_target_arguments, resolve
 from mlstack.tables import Rows, show
 
@@ -20,7 +21,8 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "sweep",
         help="find and delete orphaned endpoints, endpoint configs and models",
         description="List the endpoints, endpoint configs and models tagged mlstack:stack=<stack> and "
-        "delete those no RUNNING execution owns (by their mlstack:run tag). Idempotent. "
+        f"delete those no RUNNING execution owns (by their mlstack:run tag or derived name; rule: {RULE}). "
+        "Idempotent. "
         "Kept endpoints (keep_endpoint) are orphans too once their run ended: sweep deletes them.",
         allow_abbrev=False,
     )
@@ -38,7 +40,9 @@ def sweep_command(args: argparse.Namespace) -> int:
     try:
         target = resolve(args)
         sm, sfn = target.aws.client("sagemaker"), target.aws.client("stepfunctions")
-        running = running_run_ids(sfn, target.state_machine_arn, target.name_prefix)
+        running = running_runs(
+            sfn, name_prefix=target.name_prefix, state_machine_arn=target.state_machine_arn
+        )
         decisions = decide(tagged(sm, target.name), running)
     except StackError as err:
         error(str(err))
@@ -60,15 +64,20 @@ def sweep_command(args: argparse.Namespace) -> int:
             {"kind": r.kind, "name": r.name, "run": r.run_id, "action": action, "why": decision.reason}
         )
     if args.json:
-        print(json.dumps({"stack": target.name, "dry_run": args.dry_run, "resources": results}, indent=2))
-    elif not results:
-        print(
-            f"nothing to sweep: no endpoint, endpoint config or model is tagged mlstack:stack={target.name}"
-        )
+        doc = {"stack": target.name, "rule": str(RULE), "dry_run": args.dry_run, "resources": results}
+        print(json.dumps(doc, indent=2))
     else:
-        rows = [
-            (str(x["kind"]), str(x["name"]), str(x["run"] or "-"), str(x["action"]), str(x["why"]))
-            for x in results
-        ]
-        show(Rows(f"sweep of {target.name}", ("kind", "name", "run", "action", "why"), rows))
+        _print_table(target.name, results)
     return 1 if failed else 0
+
+
+def _print_table(stack: str, results: list[dict[str, str | None]]) -> None:
+    print(f"rule: {RULE} - {DESCRIPTION}")
+    if not results:
+        print(f"nothing to sweep: no endpoint, endpoint config or model is tagged mlstack:stack={stack}")
+        return
+    rows = [
+        (str(x["kind"]), str(x["name"]), str(x["run"] or "-"), str(x["action"]), str(x["why"]))
+        for x in results
+    ]
+    show(Rows(f"sweep of {stack}", ("kind", "name", "run", "action", "why"), rows))

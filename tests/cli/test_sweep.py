@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from mlstack.orphans import Resource, decide
+from handlers.common.stack_resources import Resource, Running
+from mlstack.orphans import decide
 from mlstack.tables import Rows, metrics_table, number
 
 
@@ -12,7 +13,7 @@ def test_only_resources_of_running_runs_are_kept():
         Resource("model", "mls-b-xgb", "run-b"),
         Resource("model", "mls-untagged", None),
     ]
-    decisions = decide(resources, running={"run-a"})
+    decisions = decide(resources, Running(run_ids=frozenset({"run-a"})))
     assert [(d.resource.name, d.delete) for d in decisions] == [
         ("mls-a", False),
         ("mls-b-xgb", True),

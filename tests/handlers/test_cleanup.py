@@ -9,11 +9,11 @@ import pytest
 from botocore.stub import Stubber
 
 from contracts.names import run_names
-from handlers.cleanup.handler import lambda_handler, wait_budget
+from handlers.cleanup.handler import clean_up, lambda_handler, wait_budget
 from handlers.cleanup.request import parse_request, state_machine_of
-from handlers.cleanup.teardown import WaitBudget, teardown
 from handlers.common import clients
 from handlers.common.errors import STACK_DELETED, EndpointNotDeletable
+from handlers.common.stack_resources import WaitBudget
 from tests.handlers.conftest import ACCOUNT, ARTIFACTS_BUCKET, REGION, STATE_MACHINE, script_wire, throttling
 from tests.handlers.runs import EXECUTION, NAMES, make_run
 
@@ -181,7 +181,7 @@ def test_creating_endpoint_is_waited_for_then_deleted():
         _expect_describes(stub)
         _expect_deletes(stub, ["Creating", "Creating", "InService"])
         # When it is torn down with a 10-minute budget
-        out = teardown(sm, NAMES, keep_endpoint=False, budget=clock.budget(600))
+        out = clean_up(sm, NAMES, keep_endpoint=False, budget=clock.budget(600))
         stub.assert_no_pending_responses()
     # Then cleanup waited, polling more slowly each time, and deleted in order
     assert clock.sleeps == [2.0, 4.0]
@@ -201,7 +201,7 @@ def test_delete_refused_as_in_progress_is_retried():
             f'Cannot delete in-progress endpoint "{NAMES.endpoint}".',
         )
         _expect_deletes(stub, ["InService"])
-        out = teardown(sm, NAMES, keep_endpoint=False, budget=clock.budget(600))
+        out = clean_up(sm, NAMES, keep_endpoint=False, budget=clock.budget(600))
         stub.assert_no_pending_responses()
     assert clock.sleeps == [2.0]
     assert out.deleted == serving()
@@ -218,7 +218,7 @@ def test_endpoint_busy_beyond_the_budget_raises_and_keeps_the_rest():
         # When the 30 s budget runs out, Then EndpointNotDeletable; config and models
         # stay for the retry (the stub has no Delete* responses: any such call would fail the test)
         with pytest.raises(EndpointNotDeletable, match=f"endpoint {NAMES.endpoint} is still Updating"):
-            teardown(sm, NAMES, keep_endpoint=False, budget=clock.budget(30))
+            clean_up(sm, NAMES, keep_endpoint=False, budget=clock.budget(30))
         stub.assert_no_pending_responses()
     assert clock.sleeps == [2.0, 4.0, 8.0, 15.0, 1.0]
 

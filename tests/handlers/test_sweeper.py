@@ -14,8 +14,9 @@ from contracts.names import run_names
 from handlers.common import clients
 from handlers.common.errors import ConfigurationError
 from handlers.common.settings import settings
+from handlers.common.stack_resources import Running
 from handlers.sweeper.handler import lambda_handler
-from handlers.sweeper.sweep import running_endpoints, sweep
+from handlers.sweeper.sweep import sweep
 from tests.handlers.conftest import ACCOUNT, REGION, STATE_MACHINE
 
 ROLE = f"arn:aws:iam::{ACCOUNT}:role/mlstack-sagemaker"
@@ -157,7 +158,7 @@ def test_creating_endpoint_is_skipped_this_round():
             sm,
             name_prefix="mlstest",
             stack_name="MlStack-test",
-            owned=frozenset(),
+            running=Running(),
             now=datetime(2026, 6, 1, tzinfo=UTC),
             has_time=lambda: True,
         )
@@ -188,7 +189,7 @@ def test_endpoint_that_turns_busy_before_delete_is_skipped_not_failed():
             sm,
             name_prefix="mlstest",
             stack_name="MlStack-test",
-            owned=frozenset(),
+            running=Running(),
             now=datetime(2026, 6, 1, tzinfo=UTC),
             has_time=lambda: True,
         )
@@ -202,20 +203,11 @@ def test_out_of_time_stops_before_the_next_endpoint(aws):
         clients.sagemaker(),
         name_prefix="mlstest",
         stack_name="MlStack-test",
-        owned=frozenset(),
+        running=Running(),
         now=datetime.now(UTC),
         has_time=lambda: False,
     )
     assert report.outcome.deleted == [] and "next round" in report.outcome.notes[0]
-
-
-def test_running_executions_own_their_derived_endpoint_names(aws):
-    endpoint = start_running_execution("nightly-2026-11-22")
-    assert running_endpoints(clients.stepfunctions(), "mlstest", STATE_MACHINE) == {endpoint}
-
-
-def test_a_missing_state_machine_owns_nothing(aws):
-    assert running_endpoints(clients.stepfunctions(), "mlstest", STATE_MACHINE) == frozenset()
 
 
 @pytest.mark.filterwarnings("ignore:No application metrics to publish")

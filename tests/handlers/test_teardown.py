@@ -14,7 +14,7 @@ import pytest
 from botocore.stub import Stubber
 
 from handlers.common import clients
-from handlers.common.sagemaker_cleanup import WaitBudget
+from handlers.common.stack_resources import WaitBudget
 from handlers.teardown.destroy import Services, destroy
 from handlers.teardown.handler import handle, lambda_handler, services
 from handlers.teardown.request import FAILED_CREATE_PREFIX, parse_request
