@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from contracts.names import RunNames
 from contracts.reports import report_key
-from contracts.run_input import MAX_TRAINING_RUNTIME_S
+from contracts.run_options import MAX_TRAINING_RUNTIME_S
 from contracts.tags import EXPIRES_TAG, RUN_TAG, STACK_TAG
 from handlers.common.errors import InvalidInput
 from handlers.common.json_types import JsonDict

@@ -15,7 +15,7 @@ from rich.live import Live
 from rich.table import Table
 
 from contracts.names import RunNames, run_names
-from contracts.run_input import AUTOPILOT_MODES, STAGE_KEYS, STRATEGIES
+from contracts.run_options import RUN_OPTIONS, Flag, stage_defaults
 from handlers.common.errors import InvalidInput
 from handlers.validate_input.dataset import parse_dataset_uri
 from handlers.validate_input.options import KNOWN_KEYS, parse_options
@@ -29,28 +29,24 @@ from stacks.config import ConfigError
 
 # Step Functions' execution name rules: 1-80 characters, no whitespace or brackets or wildcards.
 EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
-# Types argparse converts override flags to; the ranges and choices are checked by ValidateInput's rules.
-_FLAG_TYPES: Mapping[str, Any] = {"endpoint_ttl_hours": float, "use_spot_training": bool}
-_CHOICES = {"tuning_strategy": STRATEGIES, "autopilot_mode": AUTOPILOT_MODES}
-
-
-def _flag_type(key: str) -> Any:
-    if key in _FLAG_TYPES:
-        return _FLAG_TYPES[key]
-    return int if key.endswith(("_jobs", "_s", "_candidates", "_seconds")) else str
 
 
 def _add_overrides(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("overrides of the stage defaults (checked as ValidateInput does)")
-    for key in STAGE_KEYS:
-        flag = "--" + key.replace("_", "-")
-        kind = _flag_type(key)
-        if kind is bool:
-            group.add_argument(flag, action=argparse.BooleanOptionalAction, default=None, dest=key)
+    # Type and help from the run options' table; bounds and choices are left to ValidateInput's rules,
+    # so a bad value gets the message the pipeline would give.
+    for item in RUN_OPTIONS:
+        if isinstance(item.rule, Flag):
+            group.add_argument(
+                item.flag, action=argparse.BooleanOptionalAction, default=None, dest=item.key, help=item.help
+            )
             continue
-        choices = f" ({', '.join(_CHOICES[key])})" if key in _CHOICES else ""
         group.add_argument(
-            flag, type=kind, dest=key, metavar=key.split("_")[-1].upper(), help=choices or None
+            item.flag,
+            type=item.rule.cli_type,
+            dest=item.key,
+            metavar=item.rule.metavar,
+            help=f"{item.help}; {item.rule.expected}",
         )
     group.add_argument(
         "--keep-endpoint", action="store_true", default=None, help="keep the endpoint until its TTL"
@@ -103,9 +99,9 @@ def _value(text: str) -> Any:
 def build_input(args: argparse.Namespace) -> dict[str, Any]:
     """The execution input: dataset, then flags, then --set pairs (later ones win)."""
     given: dict[str, Any] = {"dataset": args.dataset}
-    for key in STAGE_KEYS:
-        if getattr(args, key, None) is not None:
-            given[key] = getattr(args, key)
+    for item in RUN_OPTIONS:
+        if getattr(args, item.key, None) is not None:
+            given[item.key] = getattr(args, item.key)
     if args.keep_endpoint:
         given["keep_endpoint"] = True
     if args.objective is not None:
@@ -144,8 +140,7 @@ def plan(args: argparse.Namespace, target: Target) -> tuple[str, dict[str, Any],
     """Execution name, input and run names; UsageError or InvalidInput when they cannot run."""
     given = build_input(args)
     stage = stage_of(args)  # reads cdk.json once
-    defaults = {key: getattr(stage, key) for key in STAGE_KEYS}
-    check_input(given, defaults, target.outputs["DataBucketName"])
+    check_input(given, stage_defaults(stage), target.outputs["DataBucketName"])
     name = args.name or default_name(str(given["dataset"]), datetime.now(UTC))
     if not EXECUTION_NAME.match(name):
         raise UsageError(f"--name: {name!r} must be 1-80 letters, digits, '-' or '_'")

@@ -6,7 +6,6 @@ import hashlib
 import json
 import shutil
 import tempfile
-from dataclasses import asdict
 from pathlib import Path
 
 import aws_lambda_powertools
@@ -18,7 +17,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
-from contracts.run_input import STAGE_KEYS
+from contracts.run_options import stage_defaults
 from stacks.components.arns import sagemaker_arn
 from stacks.components.log_groups import encrypted_log_group
 from stacks.components.nag import BUCKET_GRANT_ACTIONS, KEY_GRANT_ACTIONS, acknowledge, resource_finding
@@ -127,7 +126,6 @@ class PipelineFunctions(Construct):
             compatible_runtimes=[RUNTIME],
             description="Powertools for AWS Lambda (Python), the version pinned in requirements.txt",
         )
-        defaults = {k: v for k, v in asdict(config).items() if k in STAGE_KEYS}
         self._environment = {
             "DATA_BUCKET": data_bucket.bucket_name,
             "ARTIFACTS_BUCKET": artifacts_bucket.bucket_name,
@@ -136,7 +134,7 @@ class PipelineFunctions(Construct):
             "KEY_ARN": key.key_arn,
             "SAGEMAKER_ROLE_ARN": sagemaker_role.role_arn,
             "XGBOOST_IMAGE": xgboost_image,
-            "STAGE_DEFAULTS": json.dumps(defaults, sort_keys=True),
+            "STAGE_DEFAULTS": json.dumps(stage_defaults(config), sort_keys=True),
         }
         self.validate_input = self._function("validate_input", Duration.seconds(60))
         self.check_quotas = self._function("check_quotas", Duration.seconds(60))
@@ -218,8 +216,9 @@ class PipelineFunctions(Construct):
                 function.role,
                 "AwsSolutions-IAM5",
                 "X-Ray's PutTraceSegments/PutTelemetryRecords, Service Quotas' List* and SageMaker's "
-                "ListCandidatesForAutoMLJob support no resource ARNs; S3 and KMS rights are grants on the stack's own buckets (datasets/*, reports/*) and "
-                f"key; SageMaker rights are bounded to resources named '{prefixed}'.",
+                "ListCandidatesForAutoMLJob support no resource ARNs; S3 and KMS rights are grants on the "
+                f"stack's own buckets (datasets/*, reports/*) and key; SageMaker rights are bounded to "
+                f"resources named '{prefixed}'.",
                 findings=findings,
             )
 

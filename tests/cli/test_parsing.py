@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from contracts.run_input import STAGE_KEYS
+from contracts.run_options import RUN_OPTIONS, Flag
 from mlstack.cli import build_parser, main
 from mlstack.commands.run import UsageError, build_input, default_name, finish, readable_cause
 
@@ -41,13 +41,35 @@ def test_usage_errors_exit_2(argv, capsys):
 
 
 def test_there_is_a_flag_for_every_key_a_stage_defaults():
-    for key in STAGE_KEYS:
-        flag = "--" + key.replace("_", "-")
+    for item in RUN_OPTIONS:
+        flag = "--" + item.key.replace("_", "-")
         argv = ["run", "--dataset", "s3://b/datasets/x/"]
         # Booleans are switches; every other flag takes a value, parsed to the key's type.
-        sample = [flag] if key == "use_spot_training" else [flag, "ml.m5.large" if "instance" in key else "1"]
+        sample = (
+            [flag]
+            if isinstance(item.rule, Flag)
+            else [flag, "ml.m5.large" if "instance" in item.key else "1"]
+        )
         given = build_input(build_parser().parse_args([*argv, *sample]))
-        assert key in given, flag
+        assert item.key in given, flag
+
+
+@pytest.mark.parametrize("item", RUN_OPTIONS, ids=lambda item: item.key)
+def test_a_flags_type_and_help_come_from_the_table(item, capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "1000")  # one line per flag: argparse wraps to the terminal's width
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    usage = capsys.readouterr().out
+    assert item.flag in usage
+    assert item.help in usage
+    if isinstance(item.rule, Flag):
+        args = build_parser().parse_args(["run", "--dataset", "s3://b/datasets/x/", f"--no-{item.flag[2:]}"])
+        assert build_input(args)[item.key] is False
+    else:
+        assert item.rule.expected in usage
+        args = build_parser().parse_args(["run", "--dataset", "s3://b/datasets/x/", item.flag, "7"])
+        assert build_input(args)[item.key] == item.rule.cli_type("7")
+        assert type(build_input(args)[item.key]) is type(item.rule.cli_type("7"))
 
 
 def test_flags_and_set_pairs_become_the_input():

@@ -6,7 +6,7 @@ import argparse
 
 import pytest
 
-from contracts.run_input import STAGE_KEYS
+from contracts.run_options import stage_defaults
 from handlers.common.errors import InvalidInput
 from handlers.validate_input.options import parse_options
 from mlstack.aws import Aws
@@ -17,7 +17,7 @@ from mlstack.stack import Target, stage_config
 
 BUCKET = "data-bucket"
 DATASET = f"s3://{BUCKET}/datasets/bank/"
-DEFAULTS = {key: getattr(stage_config("local"), key) for key in STAGE_KEYS}
+DEFAULTS = stage_defaults(stage_config("local"))
 CASES = [
     ({"dataset": DATASET, "tuning_max_jobs": 0}, "tuning_max_jobs: expected an integer from 1 to 750, got 0"),
     ({"dataset": DATASET, "tuning_strategy": "Greedy"}, "tuning_strategy: expected one of Bayesian"),

@@ -6,6 +6,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import botocore.retries.standard
@@ -13,29 +14,22 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 from moto import mock_aws
 
+from contracts.run_options import stage_defaults
 from handlers.common import clients
 from handlers.common.settings import settings
+from stacks.config import load_config
 
+ROOT = Path(__file__).resolve().parents[2]
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
 DATA_BUCKET = "mlstack-data-test"
 ARTIFACTS_BUCKET = "mlstack-artifacts-test"
 KEY_ARN = f"arn:aws:kms:{REGION}:{ACCOUNT}:key/0f6c2e2a-1111-2222-3333-444455556666"
 STATE_MACHINE = f"arn:aws:states:{REGION}:{ACCOUNT}:stateMachine:MlStack-test-Pipeline"
-STAGE_DEFAULTS = {
-    "training_instance_type": "ml.m5.xlarge",
-    "endpoint_instance_type": "ml.m5.large",
-    "tuning_max_jobs": 8,
-    "tuning_max_parallel_jobs": 2,
-    "tuning_strategy": "Bayesian",
-    "use_spot_training": False,
-    "training_max_runtime_s": 3600,
-    "autopilot_max_candidates": 4,
-    "autopilot_max_runtime_s": 3600,
-    "autopilot_mode": "ENSEMBLING",
-    "poll_seconds": 60,
-    "endpoint_ttl_hours": 4,
-}
+# The dev stage of the real cdk.json, as the stack passes it to ValidateInput (the tests assert its budgets).
+STAGE_DEFAULTS = stage_defaults(
+    load_config({"stage": "dev", "stages": json.loads((ROOT / "cdk.json").read_text())["context"]["stages"]})
+)
 ENV = {
     "DATA_BUCKET": DATA_BUCKET,
     "ARTIFACTS_BUCKET": ARTIFACTS_BUCKET,

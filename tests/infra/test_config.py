@@ -7,6 +7,9 @@ from typing import Any
 
 import pytest
 
+from contracts.run_options import RUN_OPTIONS, Option, stage_defaults
+from handlers.common.errors import InvalidInput
+from handlers.validate_input.options import parse_options
 from stacks.config import ConfigError, StageConfig, load_config
 
 
@@ -66,6 +69,11 @@ _DELETE = object()
             {"execution_timeout_minutes": 0},
             "'stages.dev.execution_timeout_minutes' must be an integer from 1 to 525600, got 0",
         ),
+        (
+            {"endpoint_ttl_hours": 0},
+            "'stages.dev.endpoint_ttl_hours' must be a number of hours above 0 and at most 720, got 0",
+        ),
+        ({"endpoint_ttl_hours": 721}, "'stages.dev.endpoint_ttl_hours' must be a number of hours"),
     ],
 )
 def test_invalid_context_names_the_key(
@@ -90,3 +98,28 @@ def test_config_is_frozen(cdk_context: dict[str, Any]) -> None:
     config = load_config({**cdk_context, "stage": "dev"})
     with pytest.raises(AttributeError):
         config.tuning_max_jobs = 100  # type: ignore[misc]
+
+
+def test_an_endpoint_ttl_is_one_rule_at_synth_and_at_run(cdk_context: dict[str, Any]) -> None:
+    # A number of hours, as ValidateInput always took it: a stage may keep endpoints 90 minutes too.
+    config = load_config(_with(cdk_context, endpoint_ttl_hours=1.5))
+    assert config.endpoint_ttl_hours == 1.5
+    given = {"dataset": "s3://b/datasets/x/", "endpoint_ttl_hours": 1.5}
+    assert parse_options(given, stage_defaults(config)).endpoint_ttl_hours == 1.5
+
+
+@pytest.mark.parametrize("item", RUN_OPTIONS, ids=lambda item: item.key)
+def test_synth_and_run_refuse_a_bad_value_in_the_same_words(
+    cdk_context: dict[str, Any], item: Option
+) -> None:
+    # Given a value no rule accepts, set once in cdk.json and once in an execution's input
+    bad: list[str] = []
+    with pytest.raises(ConfigError) as at_synth:
+        load_config(_with(cdk_context, **{item.key: bad}))
+    defaults = stage_defaults(load_config(_with(cdk_context)))
+    with pytest.raises(InvalidInput) as at_run:
+        parse_options({"dataset": "s3://b/datasets/x/", item.key: bad}, defaults)
+    # Then both name the key and say what the table's rule expects
+    synth_words = str(at_synth.value).split(f"'stages.dev.{item.key}'", 1)[1].removeprefix(":")
+    run_words = str(at_run.value).removeprefix(f"{item.key}:")
+    assert synth_words.replace("must be", "expected").strip() == run_words.strip()
