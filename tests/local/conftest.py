@@ -43,7 +43,7 @@ class LocalAwsHandle:
 
 
 def start_server(port: int, state_dir: Path, log: Path, *, iam: str) -> subprocess.Popen[bytes]:
-    """The way e2e fixtures start it: `python -m localaws.server --port N --iam MODE`, then wait for health."""
+    """How e2e fixtures start it: `python -m localaws.server --port N --iam MODE`, then wait for health."""
     env = {**os.environ, "MLSTACK_STATE_DIR": str(state_dir)}
     env.pop("AWS_ENDPOINT_URL", None)
     with log.open("wb") as out:
