@@ -11,7 +11,7 @@ CDK   := cdk --context stage=$(STAGE)
 # waits on the local AWS. Each worker deploys the session stack once.
 PARALLEL := -n 2 --dist load --maxschedchunk 2
 
-.PHONY: setup demo test test-fast lint synth deploy destroy bench clean
+.PHONY: setup demo test test-fast lint synth deploy destroy bench iam-report clean
 
 setup: $(VENV)/.installed node_modules/.installed
 
@@ -64,6 +64,14 @@ destroy: setup
 
 bench: setup
 	$(PY) -m benchmarks.run
+
+# The end-to-end runs under IAM enforcement, then docs/IAM.md: each grant and the calls that used it.
+iam-report: setup
+	rm -rf build/iam && mkdir -p build/iam
+	MLSTACK_IAM_LOG_DIR=$(CURDIR)/build/iam $(PY) -m pytest $(PARALLEL) -m e2e -p no:cacheprovider -q
+	cdk --context stage=local synth --quiet -o build/iam/cdk.out
+	$(PY) -m localaws.iam.report --template build/iam/cdk.out/MlStack-local.template.json \
+		--out docs/IAM.md build/iam/access-log-*.jsonl
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -10,6 +10,9 @@ from typing import Any
 from contracts.local_aws import ACCOUNT_ID, REGION
 
 _PARTITION = "aws"
+_STATEMENT_KEYS = frozenset(
+    ("Sid", "Effect", "Principal", "NotPrincipal", "Action", "NotAction", "Resource", "NotResource")
+) | {"Condition"}
 
 
 def identity_policies(role_arn: str) -> dict[str, str]:
@@ -116,6 +119,10 @@ def queue_policy(name: str) -> str | None:
 def function_policy(name: str) -> str | None:
     from moto.awslambda.models import lambda_backends
 
-    with contextlib.suppress(Exception):  # no permission added yet: no policy
-        return str(json.loads(lambda_backends[ACCOUNT_ID][REGION].get_policy(name))["Policy"])
-    return None
+    try:
+        policy = json.loads(json.loads(lambda_backends[ACCOUNT_ID][REGION].get_policy(name))["Policy"])
+    except Exception:  # no permission added yet: no policy
+        return None
+    # moto keeps the AddPermission request's FunctionName in each statement; IAM's grammar has no such key.
+    policy["Statement"] = [{k: v for k, v in s.items() if k in _STATEMENT_KEYS} for s in policy["Statement"]]
+    return json.dumps(policy)

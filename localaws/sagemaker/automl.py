@@ -261,7 +261,7 @@ def _run(job: AutoMLJob, workdir: Path) -> None:
     try:
         authorize_volume_key(job.request.get("RoleArn"), volume_key)
     except AccessDeniedError as denied:
-        job.finish("Failed", "Failed", f"ClientError: Could not use the volume KMS key: {denied.message}")
+        job.finish("Failed", "Failed", f"ClientError: AccessDenied: {denied.message}")
         return
     paths: dict[str, Path] = {}
     for channel in job.request.get("AutoMLJobInputDataConfig") or []:

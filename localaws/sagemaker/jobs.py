@@ -263,7 +263,7 @@ def _run(job: TrainingJob, workdir: Path, on_metric: MetricCallback | None) -> N
     try:
         authorize_volume_key(request.get("RoleArn"), volume_key)
     except AccessDeniedError as denied:
-        _fail(job, f"ClientError: Could not use the volume KMS key: {denied.message}")
+        _fail(job, f"ClientError: AccessDenied: {denied.message}")
         return
     with job.lock:
         job.start_time = utcnow()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -61,7 +62,7 @@ def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
     state = tmp_path_factory.mktemp("e2e-local-aws")
     port = ports.free_port()
     log = state / "server.log"
-    proc = start_server(port, state, log, iam=os.environ.get("MLSTACK_E2E_IAM", "audit"))
+    proc = start_server(port, state, log, iam="enforce")
     env = client_env(port)
     try:
         yield {"url": env["AWS_ENDPOINT_URL"], "env": env, "port": port, "log": log}
@@ -74,6 +75,15 @@ def local_aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, An
             proc.wait(timeout=5)
         # Endpoint servers and Lambda runs carry the server's marker even outside its process group.
         children.kill_marked(proc.pid)
+        _keep_access_log(state / "access-log.jsonl")
+
+
+def _keep_access_log(log: Path) -> None:
+    """`make iam-report` reads every worker's IAM decisions after the session."""
+    keep = os.environ.get("MLSTACK_IAM_LOG_DIR")
+    if keep and log.exists():
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+        shutil.copyfile(log, Path(keep) / f"access-log-{worker}.jsonl")
 
 
 def _client(local_aws: dict[str, Any], service: str) -> Any:
