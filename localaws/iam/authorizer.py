@@ -16,7 +16,7 @@ from localaws.iam import policies
 from localaws.iam.access_log import AccessLog, Entry
 from localaws.iam.evaluator import AccessRequest, Decision, InvalidAccessRequestError, PolicyEvaluator
 from localaws.iam.principals import Principal
-from localaws.iam.rules import Check
+from localaws.iam.rules import Check, ContextValue
 
 Mode = Literal["enforce", "audit", "off"]
 MODES: tuple[Mode, ...] = ("enforce", "audit", "off")
@@ -87,15 +87,15 @@ class Authorizer:
                 )
 
     def _decide(self, principal: Principal, check: Check) -> Decision:
-        assert self._evaluator is not None and principal.role_arn is not None
-        context = {
+        assert self._evaluator is not None
+        context: dict[str, ContextValue] = {
             "aws:SecureTransport": "true",  # SDKs call AWS over TLS; locally the same calls use plain HTTP
-            "aws:PrincipalArn": principal.role_arn,
-            "aws:PrincipalAccount": ACCOUNT_ID,
             "aws:ResourceAccount": ACCOUNT_ID,  # the local AWS has one account
             "aws:RequestedRegion": REGION,
-            **check.context,
         }
+        if principal.role_arn:
+            context |= {"aws:PrincipalArn": principal.role_arn, "aws:PrincipalAccount": ACCOUNT_ID}
+        context |= check.context
         return self._evaluator.evaluate(
             AccessRequest(
                 principal=principal.arn,
@@ -103,7 +103,9 @@ class Authorizer:
                 resource=check.resource,
                 account_id=ACCOUNT_ID,
                 context=context,
-                identity_policies=policies.identity_policies(principal.role_arn),
+                identity_policies=policies.identity_policies(principal.role_arn)
+                if principal.role_arn
+                else {},
                 resource_policy=None
                 if check.resource_policy is None
                 else policies.as_json(check.resource_policy),

@@ -16,19 +16,22 @@ ADMIN_ACCESS_KEY = DUMMY_CREDENTIALS["AWS_ACCESS_KEY_ID"]
 _PARTITION = "aws"
 
 
+ADMINISTRATOR_ARN = f"arn:aws:iam::{ACCOUNT_ID}:root"
+
+
 @dataclass(frozen=True)
 class Principal:
-    """The caller: a role session, or the account's administrator (the user's dummy credentials)."""
+    """The caller: a role session, an AWS service (events.amazonaws.com), or the account's administrator."""
 
     arn: str
     role_arn: str | None = None
 
     @property
     def is_administrator(self) -> bool:
-        return self.role_arn is None
+        return self.arn == ADMINISTRATOR_ARN
 
 
-ADMINISTRATOR = Principal(arn=f"arn:aws:iam::{ACCOUNT_ID}:root")
+ADMINISTRATOR = Principal(arn=ADMINISTRATOR_ARN)
 
 
 @dataclass(frozen=True)

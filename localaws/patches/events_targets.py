@@ -45,12 +45,14 @@ def target_input(target: dict[str, Any], event: dict[str, Any]) -> str:
     return json.dumps(event)
 
 
-def _deliver(target: dict[str, Any], payload: str) -> None:
+def _deliver(rule_arn: str, target: dict[str, Any], payload: str) -> None:
     from localaws.deliver import invoke_async, send_to_arn
+    from localaws.iam.as_service import authorize_invoke
 
     arn: str = target["Arn"]
     service = arn.split(":")[2]
     if service == "lambda":
+        authorize_invoke("events.amazonaws.com", arn, rule_arn)  # the function's policy must let the rule in
         invoke_async(arn, payload.encode())
     elif service == "states":
         from moto.stepfunctions.responses import get_backend
@@ -72,7 +74,7 @@ def _send_to_targets(original: Any) -> Any:
             service = target["Arn"].split(":")[2]
             if service in ("lambda", "states", "sqs", "sns") and transform_input:
                 try:
-                    _deliver(target, target_input(target, event))
+                    _deliver(self.arn, target, target_input(target, event))
                 except Exception:  # EventBridge keeps delivering to the other targets
                     LOG.exception("rule %s could not deliver to %s", self.name, target["Arn"])
                 continue

@@ -239,3 +239,57 @@ def test_every_decision_is_in_the_access_log(aws: Enforcing, bucket: str) -> Non
         "ImplicitlyDenied",
     )
     assert entry.call == "s3:GetObject"
+
+
+def _wait_for(condition: Any, timeout: float = 20) -> Any:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = condition()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise AssertionError("timed out")
+
+
+def test_eventbridge_invokes_a_function_only_when_its_policy_lets_the_rule_in(aws: Enforcing) -> None:
+    from tests.local.conftest import code_zip
+
+    # Given two functions, only one of which allows the rule to invoke it, and a rule targeting both
+    lam, events = aws.admin("lambda"), aws.admin("events")
+    rule = events.put_rule(Name="r-iam", EventPattern=json.dumps({"source": ["tests.iam"]}))["RuleArn"]
+    targets = []
+    for name, permitted in (("open-fn", True), ("closed-fn", False)):
+        arn = lam.create_function(
+            FunctionName=name,
+            Runtime="python3.12",
+            Role=aws.role(),
+            Handler="app.handler",
+            Code={"ZipFile": code_zip("def handler(event, context):\n    return 1\n")},
+        )["FunctionArn"]
+        if permitted:
+            lam.add_permission(
+                FunctionName=name,
+                StatementId="rule",
+                Action="lambda:InvokeFunction",
+                Principal="events.amazonaws.com",
+                SourceArn=rule,
+            )
+        targets.append({"Id": name, "Arn": arn})
+    events.put_targets(Rule="r-iam", Targets=targets)
+    # When an event matches
+    events.put_events(Entries=[{"Source": "tests.iam", "DetailType": "t", "Detail": "{}"}])
+    # Then EventBridge's invocation is allowed for one function and refused for the other
+    decided = _wait_for(
+        lambda: (
+            {
+                e.resource.rsplit(":", 1)[-1]: e.decision
+                for e in aws.log()
+                if e.principal == "events.amazonaws.com" and e.action == "lambda:InvokeFunction"
+            }
+            if len([e for e in aws.log() if e.principal == "events.amazonaws.com"]) >= 2
+            else None
+        )
+    )
+    assert decided == {"open-fn": "Allowed", "closed-fn": "ImplicitlyDenied"}
