@@ -40,6 +40,7 @@ _RENAMED = {
     ("s3", "ListObjectsV2"): "ListBucket",
     ("s3", "ListObjectVersions"): "ListBucketVersions",
     ("s3", "CopyObject"): "PutObject",
+    ("s3", "DeleteObjects"): "DeleteObject",  # one check per key
     ("s3", "UploadPartCopy"): "PutObject",
     ("s3", "CreateMultipartUpload"): "PutObject",
     ("s3", "UploadPart"): "PutObject",
