@@ -1,7 +1,8 @@
 """Local SageMaker: real training, tuning, AutoML and endpoints on top of moto.
 
 Entry points for the local AWS server:
-- `install()`: patch moto in-process (idempotent): SageMaker/Runtime actions, Step Functions integration.
+- `install()`: patch moto in-process (idempotent): SageMaker/Runtime actions, Step Functions integration,
+  through localaws.patches._patching (a moto change fails loudly; `revert_all()` undoes it all).
 - `control_app()`: WSGI app mounted under `/_mlstack/sagemaker`:
     POST   /faults  {"fail": "training|tuning|automl|endpoint|invocation", "reason": "...", "count": N}
                     the next N (default: all, until cleared) such jobs/endpoints/InvokeEndpoint calls

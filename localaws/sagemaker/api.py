@@ -1,4 +1,9 @@
-"""The SageMaker and SageMaker Runtime actions, installed as handlers on moto's response classes."""
+"""The SageMaker and SageMaker Runtime actions, installed as handlers on moto's response classes.
+
+Each handler replaces moto's method of the same name (checked to still take only `self`), or adds
+the action where moto lacks it (`moto_lacks=True`: install fails once moto implements it). All of it
+goes through localaws.patches._patching, so `revert_all()` gives back moto as shipped.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +14,21 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.sagemaker.responses import SageMakerResponse
 from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
+from localaws.patches._patching import add, replace
 from localaws.sagemaker import automl, endpoints, faults, jobs, listing, tuning
 from localaws.sagemaker.common import ResourceNotFound, ValidationException, backend
 
 Handler = Callable[[Any], Any]
+# moto's dispatch name (snake case) -> our handler.
 HANDLERS: dict[str, Handler] = {}
-MARK = "_mlstack_local_sagemaker"
+# The dispatch names of the actions moto 5.2.5 does not implement at all.
+MOTO_LACKS: set[str] = set()
+# What every moto response method we replace takes.
+RESPONSE_METHOD = ["self"]
 Impl = Callable[[Any, dict[str, Any]], Any]
 
 
-def action(name: str) -> Callable[[Impl], Impl]:
+def action(name: str, *, moto_lacks: bool = False) -> Callable[[Impl], Impl]:
     """Register `fn(response, params)` as the handler of the SageMaker action `name`."""
 
     def register(fn: Impl) -> Impl:
@@ -28,8 +38,9 @@ def action(name: str) -> Callable[[Impl], Impl]:
             return EmptyResult() if result is None else ActionResult(result)
 
         handler.__name__ = _snake(name)
-        setattr(handler, MARK, True)
         HANDLERS[_snake(name)] = handler
+        if moto_lacks:
+            MOTO_LACKS.add(_snake(name))
         return fn
 
     return register
@@ -57,7 +68,7 @@ def _describe_training_job(r: Any, p: dict[str, Any]) -> dict[str, Any]:
     return jobs.get(*_where(r), p.get("TrainingJobName", "")).describe()
 
 
-@action("StopTrainingJob")
+@action("StopTrainingJob", moto_lacks=True)
 def _stop_training_job(r: Any, p: dict[str, Any]) -> None:
     job = jobs.get(*_where(r), p.get("TrainingJobName", ""))
     if job.status != "InProgress":
@@ -91,7 +102,7 @@ def _describe_tuning_job(r: Any, p: dict[str, Any]) -> dict[str, Any]:
     return tuning.get(*_where(r), p.get("HyperParameterTuningJobName", "")).describe()
 
 
-@action("StopHyperParameterTuningJob")
+@action("StopHyperParameterTuningJob", moto_lacks=True)
 def _stop_tuning_job(r: Any, p: dict[str, Any]) -> None:
     job = tuning.get(*_where(r), p.get("HyperParameterTuningJobName", ""))
     if job.status != "InProgress":
@@ -129,7 +140,7 @@ def _list_tuning_jobs(r: Any, p: dict[str, Any]) -> dict[str, Any]:
     return {"HyperParameterTuningJobSummaries": chunk, "NextToken": token}
 
 
-@action("ListTrainingJobsForHyperParameterTuningJob")
+@action("ListTrainingJobsForHyperParameterTuningJob", moto_lacks=True)
 def _list_trials(r: Any, p: dict[str, Any]) -> dict[str, Any]:
     job = tuning.get(*_where(r), p.get("HyperParameterTuningJobName", ""))
     chunk, token = listing.page(
@@ -160,7 +171,7 @@ def _describe_automl_job_v2(r: Any, p: dict[str, Any]) -> dict[str, Any]:
     return automl.get(*_where(r), p.get("AutoMLJobName", "")).describe()
 
 
-@action("DescribeAutoMLJob")
+@action("DescribeAutoMLJob", moto_lacks=True)
 def _describe_automl_job(r: Any, p: dict[str, Any]) -> dict[str, Any]:
     return automl.get(*_where(r), p.get("AutoMLJobName", "")).describe_v1()
 
@@ -185,7 +196,7 @@ def _list_automl_jobs(r: Any, p: dict[str, Any]) -> dict[str, Any]:
     return {"AutoMLJobSummaries": chunk, "NextToken": token}
 
 
-@action("ListCandidatesForAutoMLJob")
+@action("ListCandidatesForAutoMLJob", moto_lacks=True)
 def _list_candidates(r: Any, p: dict[str, Any]) -> dict[str, Any]:
     job = automl.get(*_where(r), p.get("AutoMLJobName", ""))
     items = job.candidates()
@@ -258,7 +269,7 @@ def _create_endpoint(r: Any, p: dict[str, Any]) -> dict[str, Any]:
     return {"EndpointArn": endpoints.create_endpoint(*_where(r), p).arn}
 
 
-@action("UpdateEndpoint")
+@action("UpdateEndpoint", moto_lacks=True)
 def _update_endpoint(r: Any, p: dict[str, Any]) -> dict[str, Any]:
     endpoint = endpoints.update_endpoint(
         *_where(r), p.get("EndpointName", ""), p.get("EndpointConfigName", "")
@@ -357,18 +368,11 @@ def _invoke_endpoint(self: Any) -> tuple[int, dict[str, str], bytes]:
     return 200, {"Content-Type": content_type, "x-Amzn-Invoked-Production-Variant": variant}, body
 
 
-# moto's own handlers, kept before the first install (tests check moto's behaviour is as we assume).
-ORIGINALS: dict[str, Any] = {}
-
-
 def install() -> None:
     """Put our handlers on moto's response classes (idempotent: reinstalling changes nothing)."""
     for name, handler in HANDLERS.items():
-        current = getattr(SageMakerResponse, name, None)
-        if current is not None and not getattr(current, MARK, False):
-            ORIGINALS.setdefault(name, current)
-        setattr(SageMakerResponse, name, handler)
-    if not getattr(SageMakerRuntimeResponse.invoke_endpoint, MARK, False):
-        ORIGINALS.setdefault("runtime.invoke_endpoint", SageMakerRuntimeResponse.invoke_endpoint)
-    setattr(_invoke_endpoint, MARK, True)
-    SageMakerRuntimeResponse.invoke_endpoint = _invoke_endpoint  # type: ignore[method-assign]
+        if name in MOTO_LACKS:
+            add(SageMakerResponse, name, handler)
+        else:
+            replace(SageMakerResponse, name, handler, expects=RESPONSE_METHOD)
+    replace(SageMakerRuntimeResponse, "invoke_endpoint", _invoke_endpoint, expects=RESPONSE_METHOD)

@@ -31,7 +31,8 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.resou
 from moto.stepfunctions.parser.asl.eval.event.event_detail import EventDetails
 from moto.stepfunctions.parser.asl.utils.boto_client import boto_client_for
 
-MARK: Final = "_mlstack_local_sagemaker"
+from localaws.patches._patching import wrap
+
 # Optimized SageMaker integrations Step Functions offers (connect-sagemaker), and which can .sync.
 REQUEST_RESPONSE: Final = {
     "createModel",
@@ -184,24 +185,24 @@ def _aws_sdk_from_error(original: Callable[..., Any]) -> Callable[..., Any]:
             return self._get_task_failure_event(env=env, error=name, cause=cause)
         return original(self, env, ex)
 
-    setattr(from_error, MARK, True)
     return from_error
+
+
+def _route_sagemaker(original: Callable[..., Any]) -> Callable[..., Any]:
+    """moto's service factory, with `sagemaker` tasks answered by our integration."""
+
+    def state_task_service_for(service_name: str) -> Any:
+        if service_name == "sagemaker":
+            return StateTaskServiceSageMaker()
+        return original(service_name=service_name)
+
+    return state_task_service_for
 
 
 def install() -> None:
     """Route `sagemaker` service tasks to our integration; name aws-sdk SageMaker errors. Idempotent."""
-    # moto imports the factory function by name into state_task_factory: patch it there.
-    current = getattr(state_task_factory, "state_task_service_for")  # noqa: B009
-    if not getattr(current, MARK, False):
-
-        def service_for(service_name: str) -> Any:
-            if service_name == "sagemaker":
-                return StateTaskServiceSageMaker()
-            return current(service_name=service_name)
-
-        setattr(service_for, MARK, True)
-        setattr(state_task_factory, "state_task_service_for", service_for)  # noqa: B010
-        state_task_service_factory.state_task_service_for = service_for
+    # moto's task factory imported the service factory function by name: patch it there too.
+    for module in (state_task_factory, state_task_service_factory):
+        wrap(module, "state_task_service_for", _route_sagemaker, expects=["service_name"])
     sdk = state_task_service_aws_sdk.StateTaskServiceAwsSdk
-    if not getattr(sdk._from_error, MARK, False):
-        sdk._from_error = _aws_sdk_from_error(sdk._from_error)  # type: ignore[method-assign]
+    wrap(sdk, "_from_error", _aws_sdk_from_error, expects=["self", "env", "ex"])

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Iterator
 
+import pytest
 from moto.core.utils import camelcase_to_underscores, method_names_from_class
 from moto.s3.models import S3Backend
 from moto.sagemaker.models import FakeTrainingJob, HyperParameterTuningJob, SageMakerModelBackend
@@ -19,7 +21,10 @@ from moto.stepfunctions.parser.asl.component.state.exec.state_task.service impor
 )
 from moto.stepfunctions.parser.asl.utils import boto_client
 
+from localaws import patches
 from localaws import sagemaker as local_sagemaker
+from localaws.patches import _patching
+from localaws.patches._patching import MotoChangedError
 from localaws.sagemaker import api, sfn_integration
 
 MOTO_SAGEMAKER_STORES = (
@@ -30,27 +35,51 @@ MOTO_SAGEMAKER_STORES = (
     "endpoint_configs",
     "endpoints",
 )
+MOTO_LACKS = (
+    "list_training_jobs_for_hyper_parameter_tuning_job",
+    "list_candidates_for_auto_ml_job",
+    "stop_training_job",
+    "stop_hyper_parameter_tuning_job",
+    "update_endpoint",
+    "describe_auto_ml_job",
+)
 
 
-def test_fact_9_moto_sagemaker_is_metadata_only_so_we_replace_the_handlers():
-    """Fact 9: moto completes jobs at once with fake content and lacks several actions."""
+@pytest.fixture
+def unpatched() -> Iterator[None]:
+    """moto as shipped during the test (every fix reverted), the local SageMaker installed after."""
+    patches.revert_all()
+    yield
+    patches.revert_all()
     local_sagemaker.install()
+
+
+def test_fact_9_moto_sagemaker_is_metadata_only_so_we_replace_the_handlers(unpatched):
+    """Fact 9: moto completes jobs at once with fake content and lacks several actions."""
     # moto's own training and tuning jobs are Completed at creation, with a fake best job.
     assert 'self.training_job_status = "Completed"' in inspect.getsource(FakeTrainingJob.__init__)
     assert '"TrainingJobName": "FakeTrainingJobName"' in inspect.getsource(HyperParameterTuningJob.__init__)
-    # Actions moto lacks are still missing from its handlers (ours are the ones installed).
-    for missing in (
-        "list_training_jobs_for_hyper_parameter_tuning_job",
-        "list_candidates_for_auto_ml_job",
-        "stop_training_job",
-        "stop_hyper_parameter_tuning_job",
-        "update_endpoint",
-        "describe_auto_ml_job",
-    ):
-        assert missing not in api.ORIGINALS, f"moto now implements {missing}: revisit the override"
+    # Actions moto lacks are still missing from its handlers (ours are added).
+    for missing in MOTO_LACKS:
+        assert not hasattr(SageMakerResponse, missing), f"moto now implements {missing}: revisit the override"
+    assert set(MOTO_LACKS) == api.MOTO_LACKS
     # The actions we replace still exist in moto (so our names match its dispatch).
     for replaced in ("create_training_job", "describe_hyper_parameter_tuning_job", "create_auto_ml_job_v2"):
-        assert replaced in api.ORIGINALS
+        assert hasattr(SageMakerResponse, replaced)
+        assert replaced not in api.MOTO_LACKS
+    local_sagemaker.install()
+    for replaced in ("create_training_job", "describe_hyper_parameter_tuning_job", "create_auto_ml_job_v2"):
+        assert _patching.original(SageMakerResponse, replaced) is not api.HANDLERS[replaced]
+
+
+def test_install_fails_loudly_once_moto_implements_an_action_we_add(unpatched):
+    SageMakerResponse.update_endpoint = lambda self: None  # type: ignore[attr-defined]
+    try:
+        with pytest.raises(MotoChangedError, match="update_endpoint"):
+            local_sagemaker.install()
+    finally:
+        patches.revert_all()
+        del SageMakerResponse.update_endpoint  # type: ignore[attr-defined]
 
 
 def test_dispatch_finds_handlers_by_snake_case_action_name():
@@ -59,21 +88,22 @@ def test_dispatch_finds_handlers_by_snake_case_action_name():
     assert camelcase_to_underscores("ListTrainingJobsForHyperParameterTuningJob") in method_names_from_class(
         SageMakerResponse
     )
-    for name in api.HANDLERS:
-        assert getattr(getattr(SageMakerResponse, name), api.MARK, False), name
+    for name, handler in api.HANDLERS.items():
+        assert getattr(SageMakerResponse, name) is handler, name
 
 
-def test_runtime_invoke_endpoint_is_replaced_and_moto_still_returns_static_bodies():
+def test_runtime_invoke_endpoint_is_replaced_and_moto_still_returns_static_bodies(unpatched):
     """Fact 9: moto's InvokeEndpoint answers b'body' for any endpoint name."""
-    local_sagemaker.install()
-    assert getattr(SageMakerRuntimeResponse.invoke_endpoint, api.MARK, False)
-    assert "runtime.invoke_endpoint" in api.ORIGINALS
+    assert SageMakerRuntimeResponse.invoke_endpoint is not api._invoke_endpoint
     assert list(inspect.signature(SageMakerRuntimeBackend.invoke_endpoint).parameters) == [
         "self",
         "endpoint_name",
         "unique_repr",
     ]
     assert '"body"' in inspect.getsource(SageMakerRuntimeBackend.invoke_endpoint)
+    local_sagemaker.install()
+    assert SageMakerRuntimeResponse.invoke_endpoint is api._invoke_endpoint
+    assert _patching.original(SageMakerRuntimeResponse, "invoke_endpoint") is not api._invoke_endpoint
 
 
 def test_backend_stores_we_share_exist_and_tagging_reads_arn_and_tags():
@@ -90,10 +120,13 @@ def test_fact_12_moto_does_not_enforce_name_lengths():
     assert model.model_name == "m" * 100
 
 
-def test_fact_1_sagemaker_tasks_are_unsupported_in_moto_and_routed_to_ours():
-    local_sagemaker.install()
+def test_fact_1_sagemaker_tasks_are_unsupported_in_moto_and_routed_to_ours(unpatched):
     # moto still lists sagemaker as "unsupported" and its .sync raises.
     assert "sagemaker" in state_task_service_factory._UNSUPPORTED_SERVICE_NAMES
+    assert isinstance(
+        state_task_factory.state_task_service_for("sagemaker"),
+        state_task_service_unsupported.StateTaskServiceUnsupported,
+    )
     assert "Unsupported .sync callback procedure" in inspect.getsource(
         state_task_service_callback.StateTaskServiceCallback._build_sync_resolver
     )
@@ -103,10 +136,12 @@ def test_fact_1_sagemaker_tasks_are_unsupported_in_moto_and_routed_to_ours():
     assert "state_task_service_for(service_name=resource.service_name)" in inspect.getsource(
         state_task_factory.state_task_for
     )
-    service_for = getattr(state_task_factory, "state_task_service_for")  # noqa: B009
-    assert getattr(service_for, sfn_integration.MARK, False)
-    assert isinstance(service_for("sagemaker"), sfn_integration.StateTaskServiceSageMaker)
-    assert type(service_for("sqs")).__name__ == "StateTaskServiceSqs"
+    local_sagemaker.install()
+    for module in (state_task_factory, state_task_service_factory):
+        service_for = module.state_task_service_for
+        assert service_for is not _patching.original(module, "state_task_service_for")
+        assert isinstance(service_for("sagemaker"), sfn_integration.StateTaskServiceSageMaker)
+        assert type(service_for("sqs")).__name__ == "StateTaskServiceSqs"
 
 
 def test_sync_needs_a_callback_endpoint_in_moto():
@@ -117,13 +152,13 @@ def test_sync_needs_a_callback_endpoint_in_moto():
     assert state_task_service_callback._DELAY_SECONDS_SYNC_CONDITION_CHECK == 0.5
 
 
-def test_aws_sdk_error_names_are_patched_for_sagemaker_only():
-    local_sagemaker.install()
+def test_aws_sdk_error_names_are_patched_for_sagemaker_only(unpatched):
     sdk = state_task_service_aws_sdk.StateTaskServiceAwsSdk
-    assert getattr(sdk._from_error, sfn_integration.MARK, False)
     # Unpatched, moto would name SageMaker errors "sagemaker.<Class>Exception".
     assert "sagemaker" not in state_task_service_aws_sdk._SERVICE_ERROR_NAMES
     assert callable(sdk._get_task_failure_event)
+    local_sagemaker.install()
+    assert sdk._from_error is not _patching.original(sdk, "_from_error")
 
 
 def test_boto_client_for_is_how_the_interpreter_reaches_services():
@@ -145,11 +180,16 @@ def test_s3_backend_calls_we_use_keep_their_shape():
     assert {"bucket_name", "key_name"} <= set(inspect.signature(S3Backend.get_object).parameters)
 
 
-def test_install_is_idempotent():
+def test_install_is_idempotent_and_revertible(unpatched):
+    sdk = state_task_service_aws_sdk.StateTaskServiceAwsSdk
+    shipped, shipped_from_error = SageMakerResponse.create_training_job, sdk._from_error
     local_sagemaker.install()
-    before = dict(api.ORIGINALS)
     handler = SageMakerResponse.create_training_job
     local_sagemaker.install()
-    assert SageMakerResponse.create_training_job is handler
-    assert before == api.ORIGINALS
-    assert not any(getattr(v, api.MARK, False) for v in api.ORIGINALS.values())
+    assert SageMakerResponse.create_training_job is handler is api.HANDLERS["create_training_job"]
+    assert _patching.original(SageMakerResponse, "create_training_job") is shipped
+    # A wrapper is rebuilt on reinstall, always around moto's own method: never a wrapper of a wrapper.
+    assert inspect.getclosurevars(sdk._from_error).nonlocals["original"] is shipped_from_error
+    patches.revert_all()
+    assert SageMakerResponse.create_training_job is shipped
+    assert not any(hasattr(SageMakerResponse, name) for name in MOTO_LACKS)
