@@ -40,9 +40,11 @@ WHY_UNUSED: dict[str, str] = {
     "local SageMaker takes tags from the create request",
     "iam:PassRole": "Autopilot passes the execution role to its child jobs on AWS",
     "events:*": "Step Functions manages the .sync EventBridge rule as the state machine's role on AWS",
-    "sqs:SendMessage": "Lambda sends a failed asynchronous event to the dead-letter queue as the "
-    "function's role",
-    "kms:*": "the stack key for paths above (dead-letter queue, log encryption) that local runs do not take",
+    "sqs:*": "Lambda sends a failed asynchronous event to the dead-letter queue as the function's role on "
+    "AWS; the local AWS delivers it itself",
+    "kms:Decrypt": "Lambda decrypts a function's environment (encrypted with the stack key) as its role on "
+    "AWS; the local runtime passes it in clear",
+    "kms:*": "the stack key on the paths above (dead-letter queue, topic, logs) that local runs do not take",
     "servicequotas:ListAWSDefaultServiceQuotas": "CheckQuotas falls back to AWS's defaults when an account "
     "has no applied value; the local AWS always has one",
 }

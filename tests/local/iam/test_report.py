@@ -20,7 +20,7 @@ TEMPLATE = {
                             "Resource": {"Fn::GetAtt": ["Data", "Arn"]},
                         },
                         {"Sid": "Pull", "Effect": "Allow", "Action": "ecr:BatchGetImage", "Resource": "*"},
-                        {"Sid": "Odd", "Effect": "Allow", "Action": "sqs:DeleteQueue", "Resource": "*"},
+                        {"Sid": "Odd", "Effect": "Allow", "Action": "dynamodb:DeleteTable", "Resource": "*"},
                         {"Effect": "Deny", "Action": "*", "Resource": "*"},
                     ]
                 },
@@ -41,7 +41,7 @@ def test_used_unused_and_unexplained_grants_are_counted() -> None:
         "statement #1 in identity policy RoleDefaultPolicy",
         "s3:GetObject",
     )
-    denied = Entry("p", "sqs:DeleteQueue", "*", "ImplicitlyDenied", None, "sqs:DeleteQueue")
+    denied = Entry("p", "dynamodb:DeleteTable", "*", "ImplicitlyDenied", None, "dynamodb:DeleteTable")
     # When the log is attributed
     assert attribute(found, [read_data, denied]) == 2
     # Then only the read's statement is used; the ECR pull is explained, the queue deletion is not
@@ -49,7 +49,7 @@ def test_used_unused_and_unexplained_grants_are_counted() -> None:
     report = markdown(found, 2)
     assert "**Grants used: 1 / 3.** Unused but explained: 1. Unused and unexplained: 1." in report
     assert "| #1 | `s3:GetObject` | `Data.Arn` | s3:GetObject → s3:GetObject |" in report
-    assert "| Odd | `sqs:DeleteQueue` | `*` | unused: **UNEXPLAINED** |" in report
+    assert "| Odd | `dynamodb:DeleteTable` | `*` | unused: **UNEXPLAINED** |" in report
 
 
 def test_a_statement_named_by_its_sid_is_found() -> None:
