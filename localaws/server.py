@@ -25,30 +25,13 @@ from localaws.settings import (
     HOST,
     IAM_MODE_ENV,
     SAGEMAKER_CONTROL_PREFIX,
+    SERVICES,
     access_log_file,
     endpoint_url,
 )
 
 LOG = logging.getLogger(__name__)
 WsgiApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
-# What the stack uses; /_mlstack/health lists them. Service Quotas is served by moto too.
-SERVICES = [
-    "s3",
-    "iam",
-    "sts",
-    "ssm",
-    "kms",
-    "logs",
-    "events",
-    "sns",
-    "sqs",
-    "cloudformation",
-    "lambda",
-    "stepfunctions",
-    "sagemaker",
-    "sagemaker-runtime",
-    "service-quotas",
-]
 
 
 def _json(start_response: Any, status: str, body: dict[str, Any]) -> list[bytes]:
@@ -94,7 +77,7 @@ class Dispatcher:
             "port": self.port,
             "endpoint": endpoint_url(self.port),
             "uptime_s": round(time.time() - self.started, 1),
-            "services": SERVICES,
+            "services": list(SERVICES),
             "sagemaker_control": self._sagemaker_control is not None,
         }
         return _json(start_response, "200 OK" if ready else "503 Service Unavailable", body)

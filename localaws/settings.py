@@ -23,6 +23,24 @@ CFN_RESPONSE_PREFIX = "/_mlstack/cfn-response/"
 # Every process the local AWS spawns inherits this variable (value: the server's pid), so `down`
 # can find and stop them even if they started their own process group.
 CHILD_MARKER_ENV = "MLSTACK_LOCAL_AWS_PID"
+# The services the stack calls, by botocore name: what the local AWS serves (/_mlstack/health lists them).
+SERVICES = (
+    "s3",
+    "iam",
+    "sts",
+    "ssm",
+    "kms",
+    "logs",
+    "events",
+    "sns",
+    "sqs",
+    "cloudformation",
+    "lambda",
+    "stepfunctions",
+    "sagemaker",
+    "sagemaker-runtime",
+    "service-quotas",
+)
 # How the server treats IAM when no --iam flag says: enforce (default), audit or off.
 IAM_MODE_ENV = "MLSTACK_LOCAL_IAM"
 

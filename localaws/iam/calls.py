@@ -18,24 +18,8 @@ from typing import Any
 import botocore.session
 from botocore.model import OperationModel, ServiceModel
 
-# The services the stack calls, by botocore name.
-SERVICES = (
-    "s3",
-    "iam",
-    "sts",
-    "ssm",
-    "kms",
-    "logs",
-    "events",
-    "sns",
-    "sqs",
-    "cloudformation",
-    "lambda",
-    "stepfunctions",
-    "sagemaker",
-    "sagemaker-runtime",
-    "service-quotas",
-)
+from localaws.settings import SERVICES
+
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/[^/]+/([^/]+)/aws4_request")
 _COPIES = {"CopyObject": "PutObject", "UploadPartCopy": "UploadPart"}
 _LABEL = re.compile(r"\{([^}+]+)(\+?)\}")
