@@ -142,7 +142,7 @@ def grant_for_sagemaker(key: str) -> Check:
 
 
 def _endpoint_config_key(name: str) -> str | None:
-    from localaws.sagemaker.common import backend
+    from localaws.sagemaker.models import backend
 
     config = backend(ACCOUNT_ID, REGION).endpoint_configs.get(name)
     key = config.request.get("KmsKeyId") if config is not None else None

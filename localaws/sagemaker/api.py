@@ -16,7 +16,8 @@ from moto.sagemakerruntime.responses import SageMakerRuntimeResponse
 
 from localaws.patches._patching import add, replace
 from localaws.sagemaker import automl, endpoints, faults, jobs, listing, tuning
-from localaws.sagemaker.common import ResourceNotFound, ValidationException, backend
+from localaws.sagemaker.common import ValidationException
+from localaws.sagemaker.models import backend
 
 Handler = Callable[[Any], Any]
 # moto's dispatch name (snake case) -> our handler.
@@ -78,9 +79,7 @@ def _stop_training_job(r: Any, p: dict[str, Any]) -> None:
 
 @action("ListTrainingJobs")
 def _list_training_jobs(r: Any, p: dict[str, Any]) -> dict[str, Any]:
-    items = [
-        j.summary() for j in backend(*_where(r)).training_jobs.values() if isinstance(j, jobs.TrainingJob)
-    ]
+    items = [j.summary() for j in backend(*_where(r)).training_jobs.all()]
     chunk, token = listing.page(
         items,
         p,
@@ -117,13 +116,12 @@ def _delete_tuning_job(r: Any, p: dict[str, Any]) -> None:
     job = tuning.get(*_where(r), p.get("HyperParameterTuningJobName", ""))
     if job.status not in tuning.TERMINAL:
         raise ValidationException("Only a tuning job in a terminal state can be deleted.")
-    del backend(*_where(r)).hyper_parameter_tuning_jobs[job.name]
+    backend(*_where(r)).tuning_jobs.remove(job.name)
 
 
 @action("ListHyperParameterTuningJobs")
 def _list_tuning_jobs(r: Any, p: dict[str, Any]) -> dict[str, Any]:
-    store = backend(*_where(r)).hyper_parameter_tuning_jobs
-    items = [j.summary() for j in store.values() if isinstance(j, tuning.TuningJob)]
+    items = [j.summary() for j in backend(*_where(r)).tuning_jobs.all()]
     chunk, token = listing.page(
         items,
         p,
@@ -183,9 +181,7 @@ def _stop_automl_job(r: Any, p: dict[str, Any]) -> None:
 
 @action("ListAutoMLJobs")
 def _list_automl_jobs(r: Any, p: dict[str, Any]) -> dict[str, Any]:
-    items = [
-        j.summary() for j in backend(*_where(r)).auto_ml_jobs.values() if isinstance(j, automl.AutoMLJob)
-    ]
+    items = [j.summary() for j in backend(*_where(r)).automl_jobs.all()]
     chunk, token = listing.page(
         items,
         p,
@@ -236,7 +232,7 @@ def _delete_model(r: Any, p: dict[str, Any]) -> None:
 
 @action("ListModels")
 def _list_models(r: Any, p: dict[str, Any]) -> dict[str, Any]:
-    items = [m.summary() for m in backend(*_where(r))._models.values() if isinstance(m, endpoints.Model)]
+    items = [m.summary() for m in backend(*_where(r)).models.all()]
     chunk, token = listing.page(items, p, name_key="ModelName")
     return {"Models": chunk, "NextToken": token}
 
@@ -258,8 +254,7 @@ def _delete_endpoint_config(r: Any, p: dict[str, Any]) -> None:
 
 @action("ListEndpointConfigs")
 def _list_endpoint_configs(r: Any, p: dict[str, Any]) -> dict[str, Any]:
-    store = backend(*_where(r)).endpoint_configs
-    items = [c.summary() for c in store.values() if isinstance(c, endpoints.EndpointConfig)]
+    items = [c.summary() for c in backend(*_where(r)).endpoint_configs.all()]
     chunk, token = listing.page(items, p, name_key="EndpointConfigName")
     return {"EndpointConfigs": chunk, "NextToken": token}
 
@@ -289,7 +284,7 @@ def _delete_endpoint(r: Any, p: dict[str, Any]) -> None:
 
 @action("ListEndpoints")
 def _list_endpoints(r: Any, p: dict[str, Any]) -> dict[str, Any]:
-    items = [e.summary() for e in backend(*_where(r)).endpoints.values() if isinstance(e, endpoints.Endpoint)]
+    items = [e.summary() for e in backend(*_where(r)).endpoints.all()]
     chunk, token = listing.page(
         items,
         p,
@@ -301,32 +296,9 @@ def _list_endpoints(r: Any, p: dict[str, Any]) -> dict[str, Any]:
 
 
 # --- tags: our resources have lower-cased ARNs, as SageMaker's do ----------------------------
-_TAGGED = {
-    "training-job": "training_jobs",
-    "hyper-parameter-tuning-job": "hyper_parameter_tuning_jobs",
-    "automl-job": "auto_ml_jobs",
-    "model": "_models",
-    "endpoint-config": "endpoint_configs",
-    "endpoint": "endpoints",
-}
-
-
-def _resource(r: Any, resource_arn: str) -> Any:
-    kind = resource_arn.split(":")[-1].split("/")[0]
-    store = getattr(backend(*_where(r)), _TAGGED.get(kind, ""), None)
-    if store is not None:
-        for item in list(store.values()):
-            if (
-                getattr(item, "arn", None) == resource_arn.lower()
-                or getattr(item, "arn", None) == resource_arn
-            ):
-                return item
-    raise ResourceNotFound(f"Resource {resource_arn} not found.")
-
-
 @action("AddTags")
 def _add_tags(r: Any, p: dict[str, Any]) -> dict[str, Any]:
-    item = _resource(r, p.get("ResourceArn", ""))
+    item = backend(*_where(r)).tagged(p.get("ResourceArn", ""))
     new = {t["Key"]: t["Value"] for t in p.get("Tags") or []}
     item.tags = [t for t in item.tags if t["Key"] not in new] + [
         {"Key": k, "Value": v} for k, v in new.items()
@@ -336,7 +308,7 @@ def _add_tags(r: Any, p: dict[str, Any]) -> dict[str, Any]:
 
 @action("ListTags")
 def _list_tags(r: Any, p: dict[str, Any]) -> dict[str, Any]:
-    item = _resource(r, p.get("ResourceArn", ""))
+    item = backend(*_where(r)).tagged(p.get("ResourceArn", ""))
     start = int(p.get("NextToken") or 0)
     limit = int(p.get("MaxResults") or 50)
     tags = list(item.tags)
@@ -346,7 +318,7 @@ def _list_tags(r: Any, p: dict[str, Any]) -> dict[str, Any]:
 
 @action("DeleteTags")
 def _delete_tags(r: Any, p: dict[str, Any]) -> None:
-    item = _resource(r, p.get("ResourceArn", ""))
+    item = backend(*_where(r)).tagged(p.get("ResourceArn", ""))
     keys = set(p.get("TagKeys") or [])
     item.tags = [t for t in item.tags if t["Key"] not in keys]
 

@@ -18,19 +18,8 @@ from typing import Any
 from localaws.iam.as_role import authorize_volume_key
 from localaws.iam.authorizer import AccessDeniedError
 from localaws.sagemaker import faults, procs, s3io
-from localaws.sagemaker.common import (
-    PYTHON,
-    ResourceInUse,
-    ResourceNotFound,
-    ValidationException,
-    arn,
-    backend,
-    drop_none,
-    lookup,
-    register,
-    seed_from,
-    utcnow,
-)
+from localaws.sagemaker.common import PYTHON, ValidationException, arn, drop_none, seed_from, utcnow
+from localaws.sagemaker.models import backend
 from localaws.sagemaker.names import validate_name
 from localaws.settings import PROJECT_ROOT
 
@@ -203,18 +192,13 @@ def create(account_id: str, region: str, request: dict[str, Any]) -> AutoMLJob:
         raise ValidationException("AutoMLJobInputDataConfig needs a channel of type training.")
     if not (request.get("OutputDataConfig") or {}).get("S3OutputPath"):
         raise ValidationException("OutputDataConfig.S3OutputPath is required.")
-    store = backend(account_id, region).auto_ml_jobs
-    exists = ResourceInUse(
-        f"Resource Already Exists: Auto ML Job with name {name} already exists. Choose a different name."
-    )
-    job = register(store, name, AutoMLJob(account_id, region, request), exists)
+    job = backend(account_id, region).automl_jobs.add(AutoMLJob(account_id, region, request))
     threading.Thread(target=run, args=(job,), name=f"automl-{name}", daemon=True).start()
     return job
 
 
 def get(account_id: str, region: str, name: str) -> AutoMLJob:
-    missing = ResourceNotFound(f"Could not find AutoML job with name {name}.")
-    return lookup(backend(account_id, region).auto_ml_jobs, name, AutoMLJob, missing)
+    return backend(account_id, region).automl_jobs.lookup(name)
 
 
 # --- the runner ------------------------------------------------------------------------------

@@ -1,15 +1,13 @@
-"""Shared helpers of the local SageMaker: errors, clocks, paths, backends."""
+"""Shared helpers of the local SageMaker: errors, clocks, ARNs, JSON."""
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
 import sys
-from collections.abc import Mapping, MutableMapping
-from typing import Any, TypeVar
+from typing import Any
 
 from moto.core.exceptions import ServiceException
-from moto.sagemaker.models import sagemaker_backends
 
 PYTHON = sys.executable
 # Local polling cadence: AWS polls every 60 s, a local run should spend its time training.
@@ -28,24 +26,6 @@ class ResourceNotFound(ServiceException):
     code = "ResourceNotFound"
 
 
-T = TypeVar("T")
-
-
-def register(store: MutableMapping[str, Any], name: str, item: T, exists: ServiceException) -> T:
-    """Add `item` under `name`, or raise `exists`: one atomic step, so two creates cannot both win."""
-    if store.setdefault(name, item) is not item:
-        raise exists
-    return item
-
-
-def lookup(store: Mapping[str, Any], name: str, kind: type[T], missing: ServiceException) -> T:
-    """The `kind` stored under `name`, or raise `missing` (SageMaker's error for that kind)."""
-    item = store.get(name)
-    if not isinstance(item, kind):
-        raise missing
-    return item
-
-
 class ThrottlingException(ServiceException):
     code = "ThrottlingException"
 
@@ -57,11 +37,6 @@ def utcnow() -> dt.datetime:
 def seed_from(name: str) -> int:
     """A deterministic 32-bit seed from a job name."""
     return int(hashlib.sha256(name.encode()).hexdigest()[:8], 16)
-
-
-def backend(account_id: str, region: str) -> Any:
-    """moto's SageMaker backend; typed Any because its stores hold our records, not moto's."""
-    return sagemaker_backends[account_id][region]
 
 
 def arn(account_id: str, region: str, kind: str, name: str) -> str:

@@ -6,10 +6,9 @@ import json
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from moto.sagemaker.models import sagemaker_backends
-
-from localaws.sagemaker import automl, endpoints, faults, jobs, procs, tuning
+from localaws.sagemaker import faults, procs
 from localaws.sagemaker.common import json_safe
+from localaws.sagemaker.models import local_sagemaker_backends
 
 PREFIX = "/_mlstack/sagemaker"
 StartResponse = Callable[..., Any]
@@ -23,22 +22,15 @@ def state() -> dict[str, Any]:
         "automl_jobs": [],
         "endpoints": [],
     }
-    for account_id, regions in list(sagemaker_backends.items()):
+    for account_id, regions in list(local_sagemaker_backends.items()):
         for region, backend in list(regions.items()):
             where = {"account": account_id, "region": region}
-            for t in list(backend.training_jobs.values()):
-                if isinstance(t, jobs.TrainingJob):
-                    out["training_jobs"].append({**where, **t.summary()})
-            for h in list(backend.hyper_parameter_tuning_jobs.values()):
-                if isinstance(h, tuning.TuningJob):
-                    out["tuning_jobs"].append({**where, **h.summary()})
-            for a in list(backend.auto_ml_jobs.values()):
-                if isinstance(a, automl.AutoMLJob):
-                    out["automl_jobs"].append({**where, **a.summary()})
-            for e in list(backend.endpoints.values()):
-                if isinstance(e, endpoints.Endpoint):
-                    servers = {n: {"port": s.port, "pid": s.proc.pid} for n, s in e.servers.items()}
-                    out["endpoints"].append({**where, **e.summary(), "variants": servers})
+            out["training_jobs"] += [{**where, **t.summary()} for t in backend.training_jobs.all()]
+            out["tuning_jobs"] += [{**where, **h.summary()} for h in backend.tuning_jobs.all()]
+            out["automl_jobs"] += [{**where, **a.summary()} for a in backend.automl_jobs.all()]
+            for e in backend.endpoints.all():
+                servers = {n: {"port": s.port, "pid": s.proc.pid} for n, s in e.servers.items()}
+                out["endpoints"].append({**where, **e.summary(), "variants": servers})
     return {**json_safe(out), "processes": procs.live(), "faults": faults.snapshot()}
 
 

@@ -19,16 +19,8 @@ from typing import Any
 from moto.core.exceptions import ServiceException
 
 from localaws.sagemaker import faults, procs, s3io
-from localaws.sagemaker.common import (
-    PYTHON,
-    ValidationException,
-    arn,
-    backend,
-    drop_none,
-    lookup,
-    register,
-    utcnow,
-)
+from localaws.sagemaker.common import PYTHON, ValidationException, arn, drop_none, utcnow
+from localaws.sagemaker.models import backend
 from localaws.sagemaker.names import validate_name
 from localaws.sagemaker.serve import READY_LINE
 from localaws.settings import PROJECT_ROOT
@@ -200,26 +192,23 @@ class Endpoint:
 
 # --- models and configs ----------------------------------------------------------------------
 def create_model(account_id: str, region: str, request: dict[str, Any]) -> Model:
-    name = validate_name("modelName", request.get("ModelName"))
+    validate_name("modelName", request.get("ModelName"))
     if not (request.get("PrimaryContainer") or request.get("Containers")):
         raise ValidationException("Either PrimaryContainer or Containers must be specified.")
-    store = backend(account_id, region)._models
-    exists = f'Cannot create already existing model "{arn(account_id, region, "model", name)}".'
-    return register(store, name, Model(account_id, region, request), ValidationException(exists))
+    return backend(account_id, region).models.add(Model(account_id, region, request))
 
 
 def get_model(account_id: str, region: str, name: str) -> Model:
-    missing = ValidationException(f'Could not find model "{arn(account_id, region, "model", name)}".')
-    return lookup(backend(account_id, region)._models, name, Model, missing)
+    return backend(account_id, region).models.lookup(name)
 
 
 def delete_model(account_id: str, region: str, name: str) -> None:
     get_model(account_id, region, name)
-    del backend(account_id, region)._models[name]
+    backend(account_id, region).models.remove(name)
 
 
 def create_endpoint_config(account_id: str, region: str, request: dict[str, Any]) -> EndpointConfig:
-    name = validate_name("endpointConfigName", request.get("EndpointConfigName"))
+    validate_name("endpointConfigName", request.get("EndpointConfigName"))
     variants = request.get("ProductionVariants") or []
     if not variants:
         raise ValidationException("ProductionVariants must contain at least one production variant.")
@@ -231,32 +220,23 @@ def create_endpoint_config(account_id: str, region: str, request: dict[str, Any]
             )
         seen.add(v.get("VariantName", ""))
         get_model(account_id, region, v.get("ModelName", ""))
-    store = backend(account_id, region).endpoint_configs
-    config_arn = arn(account_id, region, "endpoint-config", name)
-    exists = ValidationException(f'Cannot create already existing endpoint configuration "{config_arn}".')
-    return register(store, name, EndpointConfig(account_id, region, request), exists)
+    return backend(account_id, region).endpoint_configs.add(EndpointConfig(account_id, region, request))
 
 
 def get_endpoint_config(account_id: str, region: str, name: str) -> EndpointConfig:
-    config_arn = arn(account_id, region, "endpoint-config", name)
-    missing = ValidationException(f'Could not find endpoint configuration "{config_arn}".')
-    return lookup(backend(account_id, region).endpoint_configs, name, EndpointConfig, missing)
+    return backend(account_id, region).endpoint_configs.lookup(name)
 
 
 def delete_endpoint_config(account_id: str, region: str, name: str) -> None:
     get_endpoint_config(account_id, region, name)
-    del backend(account_id, region).endpoint_configs[name]
+    backend(account_id, region).endpoint_configs.remove(name)
 
 
 # --- endpoints -------------------------------------------------------------------------------
 def create_endpoint(account_id: str, region: str, request: dict[str, Any]) -> Endpoint:
     name = validate_name("endpointName", request.get("EndpointName"))
     config = get_endpoint_config(account_id, region, request.get("EndpointConfigName", ""))
-    store = backend(account_id, region).endpoints
-    exists = f'Cannot create already existing endpoint "{arn(account_id, region, "endpoint", name)}".'
-    endpoint = register(
-        store, name, Endpoint(account_id, region, request, config), ValidationException(exists)
-    )
+    endpoint = backend(account_id, region).endpoints.add(Endpoint(account_id, region, request, config))
     threading.Thread(
         target=_deploy, args=(endpoint, config, False), name=f"endpoint-{name}", daemon=True
     ).start()
@@ -264,8 +244,7 @@ def create_endpoint(account_id: str, region: str, request: dict[str, Any]) -> En
 
 
 def get_endpoint(account_id: str, region: str, name: str) -> Endpoint:
-    missing = ValidationException(f'Could not find endpoint "{arn(account_id, region, "endpoint", name)}".')
-    return lookup(backend(account_id, region).endpoints, name, Endpoint, missing)
+    return backend(account_id, region).endpoints.lookup(name)
 
 
 def update_endpoint(account_id: str, region: str, name: str, config_name: str) -> Endpoint:
@@ -292,7 +271,7 @@ def delete_endpoint(account_id: str, region: str, name: str) -> None:
         endpoint.servers = {}
     for server in servers:
         server.stop()
-    backend(account_id, region).endpoints.pop(name, None)
+    backend(account_id, region).endpoints.remove(name)
 
 
 def _deploy(endpoint: Endpoint, config: EndpointConfig, updating: bool) -> None:
@@ -446,7 +425,7 @@ def invoke(
 ) -> tuple[bytes, str, str]:
     """Forward to a variant's server: (body, content type, invoked variant) or a runtime error."""
     endpoint = backend(account_id, region).endpoints.get(name)
-    if not isinstance(endpoint, Endpoint) or endpoint.status not in ("InService", "Updating"):
+    if endpoint is None or endpoint.status not in ("InService", "Updating"):
         raise ValidationError(f"Endpoint {name} of account {account_id} not found.")
     with endpoint.lock:
         servers = dict(endpoint.servers)

@@ -19,18 +19,9 @@ from typing import Any
 from localaws.iam.as_role import authorize_volume_key
 from localaws.iam.authorizer import AccessDeniedError
 from localaws.sagemaker import faults, procs, s3io
-from localaws.sagemaker.common import (
-    PYTHON,
-    ResourceInUse,
-    ValidationException,
-    arn,
-    backend,
-    drop_none,
-    lookup,
-    register,
-    utcnow,
-)
+from localaws.sagemaker.common import PYTHON, ValidationException, arn, drop_none, utcnow
 from localaws.sagemaker.metrics_adapter import last_values, per_round
+from localaws.sagemaker.models import backend
 from localaws.sagemaker.names import validate_name
 from localaws.settings import PROJECT_ROOT
 
@@ -208,24 +199,13 @@ def validate_request(request: dict[str, Any]) -> None:
 
 def create(account_id: str, region: str, request: dict[str, Any]) -> TrainingJob:
     validate_request(request)
-    jobs = backend(account_id, region).training_jobs
-    name = request["TrainingJobName"]
-    job = register(
-        jobs,
-        name,
-        TrainingJob(account_id, region, request),
-        ResourceInUse(
-            "Training job names must be unique within an AWS account and region, and a training job "
-            f"with this name already exists ({arn(account_id, region, 'training-job', name)})"
-        ),
-    )
-    threading.Thread(target=run, args=(job,), name=f"training-{name}", daemon=True).start()
+    job = backend(account_id, region).training_jobs.add(TrainingJob(account_id, region, request))
+    threading.Thread(target=run, args=(job,), name=f"training-{job.name}", daemon=True).start()
     return job
 
 
 def get(account_id: str, region: str, name: str) -> TrainingJob:
-    missing = ValidationException(f"Requested resource not found: TrainingJob {name} does not exist")
-    return lookup(backend(account_id, region).training_jobs, name, TrainingJob, missing)
+    return backend(account_id, region).training_jobs.lookup(name)
 
 
 # --- the runner ------------------------------------------------------------------------------

@@ -13,19 +13,8 @@ from typing import Any
 import optuna
 
 from localaws.sagemaker import faults, jobs
-from localaws.sagemaker.common import (
-    POLL_SECONDS,
-    ResourceInUse,
-    ResourceNotFound,
-    ValidationException,
-    arn,
-    backend,
-    drop_none,
-    lookup,
-    register,
-    seed_from,
-    utcnow,
-)
+from localaws.sagemaker.common import POLL_SECONDS, ValidationException, arn, drop_none, seed_from, utcnow
+from localaws.sagemaker.models import backend
 from localaws.sagemaker.names import validate_name
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -301,16 +290,13 @@ def create(account_id: str, region: str, request: dict[str, Any]) -> TuningJob:
     space = search_space(config)
     if config.get("Strategy") == "Grid":
         _grid(space)
-    store = backend(account_id, region).hyper_parameter_tuning_jobs
-    exists = ResourceInUse(f"Hyperparameter tuning job '{name}' already exists.")
-    job = register(store, name, TuningJob(account_id, region, request), exists)
+    job = backend(account_id, region).tuning_jobs.add(TuningJob(account_id, region, request))
     threading.Thread(target=run, args=(job,), name=f"tuning-{name}", daemon=True).start()
     return job
 
 
 def get(account_id: str, region: str, name: str) -> TuningJob:
-    missing = ResourceNotFound(f"Amazon SageMaker can't find a tuning job with name {name}")
-    return lookup(backend(account_id, region).hyper_parameter_tuning_jobs, name, TuningJob, missing)
+    return backend(account_id, region).tuning_jobs.lookup(name)
 
 
 # --- the coordinator -------------------------------------------------------------------------
@@ -424,7 +410,7 @@ def _launch_trial(
         job.tuned[name] = tuned
         job.trials.append(training)
         job.last_modified = utcnow()
-    backend(job.account_id, job.region).training_jobs[name] = training
+    backend(job.account_id, job.region).training_jobs.put(training)
     return training
 
 

@@ -27,14 +27,6 @@ from localaws.patches import _patching
 from localaws.patches._patching import MotoChangedError
 from localaws.sagemaker import api, sfn_integration
 
-MOTO_SAGEMAKER_STORES = (
-    "training_jobs",
-    "hyper_parameter_tuning_jobs",
-    "auto_ml_jobs",
-    "_models",
-    "endpoint_configs",
-    "endpoints",
-)
 MOTO_LACKS = (
     "list_training_jobs_for_hyper_parameter_tuning_job",
     "list_candidates_for_auto_ml_job",
@@ -104,14 +96,6 @@ def test_runtime_invoke_endpoint_is_replaced_and_moto_still_returns_static_bodie
     local_sagemaker.install()
     assert SageMakerRuntimeResponse.invoke_endpoint is api._invoke_endpoint
     assert _patching.original(SageMakerRuntimeResponse, "invoke_endpoint") is not api._invoke_endpoint
-
-
-def test_backend_stores_we_share_exist_and_tagging_reads_arn_and_tags():
-    backend = SageMakerModelBackend("us-east-1", "123456789012")
-    for store in MOTO_SAGEMAKER_STORES:
-        assert isinstance(getattr(backend, store), dict), store
-    source = inspect.getsource(SageMakerModelBackend.iter_tagged_resources)
-    assert "resource.arn" in source and '"tags"' in source
 
 
 def test_fact_12_moto_does_not_enforce_name_lengths():
