@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from contracts.dataset_layout import CHANNELS, FILES, FORMAT_VERSION, MANIFEST
 from training.datasets import Dataset, load_dataset
 from training.encoding import FeatureEncoding
 from training.errors import DatasetError
 from training.labels import Labels, encode_labels
-from training.layout import CHANNELS, FILES, FORMAT_VERSION, MANIFEST
 from training.s3_upload import parse_s3_uri, upload_dataset
 from training.splits import FRACTIONS, MIN_ROWS, Split, split_rows
 

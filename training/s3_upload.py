@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 import boto3
 
+from contracts.dataset_layout import CHANNELS, FILES, MANIFEST
 from training.errors import DatasetError
-from training.layout import CHANNELS, FILES, MANIFEST
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client

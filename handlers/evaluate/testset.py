@@ -1,4 +1,8 @@
-"""The test set, twice: label-first numeric rows for XGBoost, raw rows with a header for Autopilot."""
+"""The test set, twice: the test channel's rows for XGBoost, the test_raw channel's for Autopilot.
+
+Both formats are the dataset layout's (contracts.dataset_layout): numeric CSV without a header, label
+first; raw CSV with a header naming the target column.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ import io
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from contracts.dataset_layout import CHANNELS
 from handlers.common.errors import EvaluationFailed
 from handlers.common.s3io import data_files, read_bytes
 from handlers.common.s3uri import parse_s3_uri
@@ -38,10 +43,10 @@ def parse_numeric(text: str) -> tuple[list[float], list[str]]:
             labels.append(float(label))
         except ValueError:
             raise EvaluationFailed(
-                f"test/: line {number} does not start with a numeric label: {label!r}"
+                f"{CHANNELS['test']}: line {number} does not start with a numeric label: {label!r}"
             ) from None
         if not sep or not features:
-            raise EvaluationFailed(f"test/: line {number} has no feature columns")
+            raise EvaluationFailed(f"{CHANNELS['test']}: line {number} has no feature columns")
         rows.append(features.strip())
     return labels, rows
 
@@ -53,7 +58,7 @@ def parse_raw(text: str, target: str) -> list[str]:
     if header is None:
         return []
     if target not in header:
-        raise EvaluationFailed(f"test-raw/: the header has no target column {target!r}")
+        raise EvaluationFailed(f"{CHANNELS['test_raw']}: the header has no target column {target!r}")
     drop = header.index(target)
     rows: list[str] = []
     for record in reader:
@@ -83,7 +88,8 @@ def load_test_set(s3: S3Client, test_uri: str, test_raw_uri: str, target: str) -
     autopilot_rows = [row for text in _read_channel(s3, test_raw_uri) for row in parse_raw(text, target)]
     if len(autopilot_rows) != len(tuning_rows):
         raise EvaluationFailed(
-            f"test/ has {len(tuning_rows)} rows but test-raw/ has {len(autopilot_rows)}; "
+            f"{CHANNELS['test']} has {len(tuning_rows)} rows but {CHANNELS['test_raw']} has "
+            f"{len(autopilot_rows)}; "
             "prepare the dataset again with mlstack data prepare"
         )
     if not labels:

@@ -8,11 +8,12 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from contracts.dataset_layout import CHANNEL_NAMES, MANIFEST
 from handlers.common.aws_errors import error_code, is_not_found
 from handlers.common.errors import InvalidInput
 from handlers.common.s3io import list_objects, read_bytes
 from handlers.common.s3uri import S3Uri, parse_s3_uri
-from handlers.validate_input.manifest import CHANNELS, Manifest, parse_manifest
+from handlers.validate_input.manifest import Manifest, parse_manifest
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -33,7 +34,7 @@ class Dataset:
         """The run's `dataset` object: every channel prefix and the manifest as full s3:// URIs."""
         out = {"uri": str(self.root)}
         out.update({name: str(uri) for name, uri in self.channels.items()})
-        out["manifest"] = str(self.root.join("manifest.json"))
+        out["manifest"] = str(self.root.join(MANIFEST))
         return out
 
 
@@ -59,12 +60,12 @@ def _s3_error(err: ClientError, what: str) -> InvalidInput:
 
 def load_manifest(s3: S3Client, root: S3Uri) -> Manifest:
     """Read and check manifest.json below the dataset root."""
-    uri = root.join("manifest.json")
+    uri = root.join(MANIFEST)
     try:
         body = read_bytes(s3, uri)
     except ClientError as err:
         if is_not_found(err):
-            raise InvalidInput(f"dataset: no manifest.json at {uri}; {_UPLOAD}") from None
+            raise InvalidInput(f"dataset: no {MANIFEST} at {uri}; {_UPLOAD}") from None
         raise _s3_error(err, str(uri)) from err
     return parse_manifest(body)
 
@@ -78,7 +79,7 @@ def check_dataset(s3: S3Client, value: Any, data_bucket: str) -> Dataset:
     """The dataset the input points at, with every channel present and non-empty."""
     root = parse_dataset_uri(value, data_bucket)
     manifest = load_manifest(s3, root)
-    channels = {name: root.join(manifest.channels[name]) for name in CHANNELS}
+    channels = {name: root.join(manifest.channels[name]) for name in CHANNEL_NAMES}
     for name, prefix in channels.items():
         try:
             present = _has_data(s3, prefix)

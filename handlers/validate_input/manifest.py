@@ -7,12 +7,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.dataset_layout import CHANNEL_NAMES, MANIFEST, NUMERIC_CHANNELS, SUPPORTED_FORMAT_VERSIONS
 from handlers.common.errors import InvalidInput
 from training.tuning_ranges import PROBLEM_TYPES
 
-SUPPORTED_FORMAT_VERSIONS = (1,)
-# manifest channel key -> the prefix `mlstack data prepare` writes it under.
-CHANNELS = ("train", "validation", "test", "test_raw", "autopilot")
 _FIX = "prepare the dataset again with mlstack data prepare --upload"
 
 
@@ -27,17 +25,17 @@ class Manifest:
 
 
 def _fail(problem: str) -> InvalidInput:
-    return InvalidInput(f"dataset: manifest.json {problem}; {_FIX}")
+    return InvalidInput(f"dataset: {MANIFEST} {problem}; {_FIX}")
 
 
 def _channels(raw: Any) -> dict[str, str]:
     if not isinstance(raw, Mapping):
         raise _fail("has no 'channels' object")
-    missing = [c for c in CHANNELS if c not in raw]
+    missing = [c for c in CHANNEL_NAMES if c not in raw]
     if missing:
         raise _fail(f"lacks the channels {', '.join(missing)}")
     channels: dict[str, str] = {}
-    for name in CHANNELS:
+    for name in CHANNEL_NAMES:
         prefix = raw[name]
         relative = isinstance(prefix, str) and not prefix.startswith("/") and ".." not in prefix
         if not relative or not prefix.endswith("/"):
@@ -63,7 +61,7 @@ def _rows(raw: Any) -> dict[str, int]:
     if not isinstance(raw, Mapping):
         raise _fail("has no 'rows' object")
     rows: dict[str, int] = {}
-    for split in ("train", "validation", "test"):
+    for split in NUMERIC_CHANNELS:
         count = raw.get(split)
         if isinstance(count, bool) or not isinstance(count, int) or count < 1:
             raise _fail(f"rows.{split} must be a positive integer, got {count!r}")
@@ -72,7 +70,7 @@ def _rows(raw: Any) -> dict[str, int]:
 
 
 def parse_manifest(body: bytes) -> Manifest:
-    """Parse and check manifest.json; raise InvalidInput saying what is wrong."""
+    """Parse and check manifest.json (see contracts.dataset_layout.ManifestFields); raise InvalidInput."""
     try:
         raw = json.loads(body)
     except (json.JSONDecodeError, UnicodeDecodeError) as err:
@@ -85,7 +83,7 @@ def parse_manifest(body: bytes) -> Manifest:
     problem_type = raw.get("problem_type")
     if problem_type not in PROBLEM_TYPES:
         raise InvalidInput(
-            f"dataset: manifest.json has unknown problem_type {problem_type!r}; "
+            f"dataset: {MANIFEST} has unknown problem_type {problem_type!r}; "
             f"expected one of {', '.join(PROBLEM_TYPES)} ({_FIX})"
         )
     target = raw.get("target")

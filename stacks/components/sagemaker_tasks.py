@@ -9,6 +9,8 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from contracts.dataset_layout import NUMERIC_CONTENT_TYPE, RAW_CONTENT_TYPE
+
 # aws-sdk integrations name errors after the service's exceptions; unmodelled ones (throttling)
 # arrive as SageMaker.SageMakerException. Quota (ResourceLimitExceeded) and name collisions
 # (ResourceInUse) are modelled and deliberately absent: retrying them cannot help.
@@ -87,8 +89,8 @@ def tuning_job_state(*, image: str, role_arn: str, key_arn: str, timeout: Durati
                 "RoleArn": role_arn,
                 "StaticHyperParameters.$": "$.run.tuning.static_hyperparameters",
                 "InputDataConfig": [
-                    s3_channel("train", "$.run.dataset.train", "text/csv"),
-                    s3_channel("validation", "$.run.dataset.validation", "text/csv"),
+                    s3_channel("train", "$.run.dataset.train", NUMERIC_CONTENT_TYPE),
+                    s3_channel("validation", "$.run.dataset.validation", NUMERIC_CONTENT_TYPE),
                 ],
                 "OutputDataConfig": {"S3OutputPath.$": "$.run.tuning.output_path", "KmsKeyId": key_arn},
                 "ResourceConfig": {
@@ -122,7 +124,7 @@ def automl_job_parameters(*, role_arn: str, key_arn: str) -> dict[str, Any]:
         "AutoMLJobInputDataConfig": [
             {
                 "ChannelType": "training",
-                "ContentType": "text/csv;header=present",
+                "ContentType": RAW_CONTENT_TYPE,
                 "CompressionType": "None",
                 "DataSource": {
                     "S3DataSource": {

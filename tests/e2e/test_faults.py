@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from contracts.dataset_layout import CHANNELS
 from tests.e2e.conftest import describe, wait_no_leftovers, wait_status
-from training.layout import CHANNELS
 
 pytestmark = pytest.mark.e2e
 
