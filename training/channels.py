@@ -5,6 +5,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from training.container import channel_env
 from training.csvio import sniff_file_delimiter
 from training.errors import ChannelError
 
@@ -14,7 +15,7 @@ def channel_files(path: Path, name: str) -> list[Path]:
     if not path.is_dir():
         raise ChannelError(
             f"channel {name!r} is missing: {path} does not exist (add a {name!r} channel to the job "
-            f"or set SM_CHANNEL_{name.upper()})"
+            f"or set {channel_env(name)})"
         )
     files = sorted(
         p

@@ -1,13 +1,12 @@
 """Train XGBoost with SageMaker's built-in XGBoost contract, inside a (real or fake) /opt/ml tree.
 
 Run as `python -m training.train [--<hyperparameter> <value> ...]`. Paths follow the SageMaker
-container contract: `SAGEMAKER_BASE_DIR` (default /opt/ml), `SM_CHANNEL_<NAME>`, `SM_MODEL_DIR`,
-hyperparameters from `<base>/input/config/hyperparameters.json`, `SM_HP_<NAME>` and the command
-line (later sources win). On error the reason goes to `<base>/output/failure` and the exit code is 1.
+container contract (training/container.py): `SAGEMAKER_BASE_DIR` (default /opt/ml), `SM_CHANNEL_<NAME>`,
+`SM_MODEL_DIR`, hyperparameters from `<base>/input/config/hyperparameters.json`, `SM_HP_<NAME>` and the
+command line (later sources win). On error the reason goes to `<base>/output/failure` and the exit code is 1.
 """
 
 import argparse
-import json
 import os
 import sys
 import traceback
@@ -20,12 +19,12 @@ import numpy as np
 import xgboost as xgb
 
 from training.channels import read_channel
+from training.container import MODEL_DIR_ENV, Paths, base_dir, channel_env, hyperparameters_from_env
 from training.errors import ChannelError, HyperparameterError
 from training.hyperparameters import SPECS, Hyperparameters, parse_hyperparameters
 from training.metrics import format_metric_line
 
 MODEL_FILE = "xgboost-model"
-DEFAULT_BASE_DIR = "/opt/ml"
 
 
 @dataclass(frozen=True)
@@ -55,50 +54,31 @@ class _StrictParser(argparse.ArgumentParser):
         raise HyperparameterError(message)
 
 
-def base_dir(env: Mapping[str, str]) -> Path:
-    """The container's /opt/ml, or the fake tree `SAGEMAKER_BASE_DIR` points at."""
-    return Path(env.get("SAGEMAKER_BASE_DIR", DEFAULT_BASE_DIR))
-
-
-def _file_hyperparameters(path: Path) -> dict[str, str]:
-    if not path.is_file():
-        return {}
-    try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise HyperparameterError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(loaded, dict):
-        raise HyperparameterError(f"{path} must hold a JSON object of hyperparameters")
-    return {str(k): v if isinstance(v, str) else json.dumps(v) for k, v in loaded.items()}
-
-
 def parse_args(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None) -> TrainConfig:
     """Resolve paths and hyperparameters; any unknown option or hyperparameter is an error."""
     env = os.environ if env is None else env
     base = base_dir(env)
+    paths = Paths(base)
     parser = _StrictParser(prog="python -m training.train", allow_abbrev=False)
     parser.add_argument(
-        "--model-dir", "--model_dir", type=Path, default=Path(env.get("SM_MODEL_DIR", base / "model"))
+        "--model-dir", "--model_dir", type=Path, default=Path(env.get(MODEL_DIR_ENV, paths.model_dir))
     )
     for channel in ("train", "validation"):
-        default = env.get(f"SM_CHANNEL_{channel.upper()}")
+        default = env.get(channel_env(channel))
         parser.add_argument(f"--{channel}", type=Path, default=None if default is None else Path(default))
     for name in SPECS:
         flags = [f"--{name}"] + ([f"--{name.replace('_', '-')}"] if "_" in name else [])
         parser.add_argument(*flags, dest=f"hp_{name}", metavar="VALUE")
     args = parser.parse_args(sys.argv[1:] if argv is None else list(argv))
 
-    raw = _file_hyperparameters(base / "input" / "config" / "hyperparameters.json")
-    raw.update(
-        {key[len("SM_HP_") :].lower(): value for key, value in env.items() if key.startswith("SM_HP_")}
-    )
+    raw = paths.read_hyperparameters()
+    raw.update(hyperparameters_from_env(env))
     raw.update(
         {name: getattr(args, f"hp_{name}") for name in SPECS if getattr(args, f"hp_{name}") is not None}
     )
     hyperparameters = parse_hyperparameters(raw)
 
-    data = base / "input" / "data"
-    validation = args.validation or data / "validation"
+    validation = args.validation or paths.channel_dir("validation")
     # Validation is optional, as in SageMaker, unless named explicitly or needed by early stopping or tuning.
     needs_validation = (
         args.validation is not None
@@ -108,7 +88,7 @@ def parse_args(argv: Sequence[str] | None = None, env: Mapping[str, str] | None 
     return TrainConfig(
         base_dir=base,
         model_dir=args.model_dir,
-        train_dir=args.train or data / "train",
+        train_dir=args.train or paths.channel_dir("train"),
         validation_dir=validation if needs_validation or validation.is_dir() else None,
         hyperparameters=hyperparameters,
     )
@@ -201,13 +181,6 @@ def save_model(booster: xgb.Booster, model_dir: Path) -> Path:
     return path
 
 
-def write_failure(base: Path, message: str) -> None:
-    """Leave the reason where SageMaker looks for it (`FailureReason` is its first 1024 characters)."""
-    failure = base / "output" / "failure"
-    failure.parent.mkdir(parents=True, exist_ok=True)
-    failure.write_text(message + "\n", encoding="utf-8")
-
-
 def run(config: TrainConfig) -> TrainResult:
     """Read the channels, train, save the model."""
     train_set = read_channel(config.train_dir, "train")
@@ -235,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _fail(base: Path, message: str) -> int:
-    write_failure(base, message)
+    Paths(base).write_failure(message)
     print(message, file=sys.stderr, flush=True)
     return 1
 

@@ -22,6 +22,7 @@ from localaws.sagemaker.common import PYTHON, ValidationException, arn, drop_non
 from localaws.sagemaker.models import backend
 from localaws.sagemaker.names import validate_name
 from localaws.settings import PROJECT_ROOT
+from training.container import DEFAULT_BASE_DIR, Paths
 
 # The local default budget: Autopilot's own default (30 days) would make no sense here.
 DEFAULT_TIME_LIMIT_S = float(os.environ.get("MLSTACK_AUTOML_TIME_LIMIT_S", "30"))
@@ -377,7 +378,7 @@ def _publish(job: AutoMLJob, out: Path, result: dict[str, Any]) -> None:
             if classification
             else "predicted_label",
             "SAGEMAKER_PROGRAM": "tabular_serve.py",
-            "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+            "SAGEMAKER_SUBMIT_DIRECTORY": str(Paths(DEFAULT_BASE_DIR).model_dir / "code"),
         }
         metric = {
             "Type": "Minimize" if result["minimize"] else "Maximize",

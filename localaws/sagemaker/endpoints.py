@@ -24,6 +24,7 @@ from localaws.sagemaker.models import backend
 from localaws.sagemaker.names import validate_name
 from localaws.sagemaker.serve import READY_LINE
 from localaws.settings import PROJECT_ROOT
+from training.container import MODEL_DIR_ENV, Paths
 
 SERVER_START_TIMEOUT_S = 180.0
 
@@ -315,7 +316,8 @@ def _start_variant(endpoint: Endpoint, variant: dict[str, Any]) -> VariantServer
         raise _DeployError(str(err)) from err
     image = container.get("Image", "")
     workdir = Path(tempfile.mkdtemp(prefix=f"mlstack-endpoint-{endpoint.name[:30]}-"))
-    model_dir = workdir / "model"
+    # A hosting container finds its model where a training container left it: <base>/model.
+    model_dir = Paths(workdir).model_dir
     model_dir.mkdir()
     data_url = container.get("ModelDataUrl")
     try:
@@ -335,7 +337,7 @@ def _start_variant(endpoint: Endpoint, variant: dict[str, Any]) -> VariantServer
         ),
         "PYTHONUNBUFFERED": "1",
         "OMP_NUM_THREADS": "1",
-        "SM_MODEL_DIR": str(model_dir),
+        MODEL_DIR_ENV: str(model_dir),
         **{str(k): str(v) for k, v in (container.get("Environment") or {}).items()},
     }
     proc = procs.spawn_worker(

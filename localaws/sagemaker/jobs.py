@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import os
 import shutil
 import subprocess
@@ -24,6 +23,7 @@ from localaws.sagemaker.metrics_adapter import last_values, per_round
 from localaws.sagemaker.models import backend
 from localaws.sagemaker.names import validate_name
 from localaws.settings import PROJECT_ROOT
+from training.container import MODEL_DIR_ENV, Container, Paths
 
 XGBOOST_IMAGE_MARK = "sagemaker-xgboost"
 TERMINAL = ("Completed", "Failed", "Stopped")
@@ -38,6 +38,8 @@ _MESSAGES = {
     "Stopped": "Training job stopped",
     "MaxRuntimeExceeded": "Training job exceeded the MaxRuntimeInSeconds provided",
 }
+# What a job's container reports as its processors (SM_NUM_CPUS): one, as OMP_NUM_THREADS below.
+JOB_CPUS = 1
 # (metric name, step, value) -> True to stop the job early (tuning's pruner decides).
 MetricCallback = Callable[[str, int, float], bool]
 
@@ -248,12 +250,12 @@ def _run(job: TrainingJob, workdir: Path, on_metric: MetricCallback | None) -> N
     with job.lock:
         job.start_time = utcnow()
     job.set_secondary("Downloading")
-    channels = _download_channels(job, workdir)
-    if channels is None or _stopped_before_training(job):
+    container = _download_channels(job, Paths(workdir))
+    if container is None or _stopped_before_training(job):
         return
     job.set_secondary("Training")
-    exit_code = _train(job, workdir, channels, on_metric)
-    _conclude(job, workdir, exit_code)
+    exit_code = _train(job, container, on_metric)
+    _conclude(job, container.paths, exit_code)
 
 
 def _stopped_before_training(job: TrainingJob) -> bool:
@@ -263,20 +265,15 @@ def _stopped_before_training(job: TrainingJob) -> bool:
     return False
 
 
-def _download_channels(job: TrainingJob, workdir: Path) -> dict[str, Path] | None:
-    config = workdir / "input" / "config"
-    config.mkdir(parents=True)
-    (workdir / "model").mkdir()
-    (workdir / "output" / "data").mkdir(parents=True)
-    hps = {str(k): str(v) for k, v in (job.request.get("HyperParameters") or {}).items()}
-    (config / "hyperparameters.json").write_text(json.dumps(hps))
-    data_config: dict[str, Any] = {}
-    channels: dict[str, Path] = {}
+def _download_channels(job: TrainingJob, paths: Paths) -> Container | None:
+    """Lay out the job's /opt/ml tree: each channel's data from S3, then the config files."""
+    paths.create()
+    data_config: dict[str, dict[str, str]] = {}
     for channel in job.request.get("InputDataConfig") or []:
         name = channel["ChannelName"]
         source = (channel.get("DataSource") or {}).get("S3DataSource") or {}
         uri = source.get("S3Uri", "")
-        dest = workdir / "input" / "data" / name
+        dest = paths.channel_dir(name)
         try:
             files = s3io.download_prefix(job.account_id, job.region, uri, dest, job.request.get("RoleArn"))
         except s3io.S3Error as err:
@@ -289,50 +286,38 @@ def _download_channels(job: TrainingJob, workdir: Path) -> dict[str, Path] | Non
                 "holds no objects or only empty ones.",
             )
             return None
-        channels[name] = dest
         data_config[name] = {
             "ContentType": channel.get("ContentType", "text/csv"),
             "TrainingInputMode": "File",
             "S3DistributionType": source.get("S3DistributionType", "FullyReplicated"),
             "RecordWrapperType": "None",
         }
-    (config / "inputdataconfig.json").write_text(json.dumps(data_config))
-    (config / "resourceconfig.json").write_text(
-        json.dumps({"current_host": "algo-1", "hosts": ["algo-1"], "network_interface_name": "eth0"})
+    container = Container(
+        paths,
+        hyperparameters={str(k): str(v) for k, v in (job.request.get("HyperParameters") or {}).items()},
+        input_data_config=data_config,
+        job_name=job.name,
+        num_cpus=JOB_CPUS,
     )
-    return channels
+    container.write()
+    return container
 
 
-def _train(
-    job: TrainingJob, workdir: Path, channels: dict[str, Path], on_metric: MetricCallback | None
-) -> int | None:
+def _train(job: TrainingJob, container: Container, on_metric: MetricCallback | None) -> int | None:
     """Run train.py; None when stopped (by the user, the tuner or the runtime limit)."""
-    hps = {str(k): str(v) for k, v in (job.request.get("HyperParameters") or {}).items()}
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
             os.pathsep
         ),
         "PYTHONUNBUFFERED": "1",
-        "SAGEMAKER_BASE_DIR": str(workdir),
-        "SM_MODEL_DIR": str(workdir / "model"),
-        "SM_OUTPUT_DATA_DIR": str(workdir / "output" / "data"),
-        "SM_OUTPUT_DIR": str(workdir / "output"),
-        "SM_INPUT_DIR": str(workdir / "input"),
-        "SM_INPUT_CONFIG_DIR": str(workdir / "input" / "config"),
-        "SM_CHANNELS": json.dumps(sorted(channels)),
-        "SM_HPS": json.dumps(hps),
-        "SM_CURRENT_HOST": "algo-1",
-        "SM_HOSTS": json.dumps(["algo-1"]),
-        "SM_NUM_CPUS": "1",
-        "SM_NUM_GPUS": "0",
-        "TRAINING_JOB_NAME": job.name,
-        **{f"SM_CHANNEL_{name.upper()}": str(path) for name, path in channels.items()},
+        **container.environment(),
         **{str(k): str(v) for k, v in (job.request.get("Environment") or {}).items()},
     }
     # One thread per core is what a 2-core host can afford with parallel trials.
     env.setdefault("OMP_NUM_THREADS", "1")
-    proc = procs.spawn_worker([PYTHON, "-m", "training.train"], f"training:{job.name}", str(workdir), env)
+    workdir = str(container.paths.base)
+    proc = procs.spawn_worker([PYTHON, "-m", "training.train"], f"training:{job.name}", workdir, env)
     with job.lock:
         job.proc = proc
         early = job.stop_reason
@@ -373,8 +358,8 @@ def _watch_runtime(job: TrainingJob, proc: subprocess.Popen[Any], deadline: floa
         procs.terminate(proc)
 
 
-def _conclude(job: TrainingJob, workdir: Path, exit_code: int | None) -> None:
-    model_dir = workdir / "model"
+def _conclude(job: TrainingJob, paths: Paths, exit_code: int | None) -> None:
+    model_dir = paths.model_dir
     if exit_code is None:
         # Stopped: SageMaker still uploads whatever model the algorithm saved.
         if any(model_dir.iterdir()):
@@ -383,10 +368,10 @@ def _conclude(job: TrainingJob, workdir: Path, exit_code: int | None) -> None:
         job.finish("Stopped", secondary)
         return
     if exit_code != 0:
-        _fail(job, _failure_reason(job, workdir, exit_code))
+        _fail(job, _failure_reason(job, paths, exit_code))
         return
     if not any(model_dir.iterdir()):
-        _fail(job, "AlgorithmError: the training script exited 0 but wrote no model to SM_MODEL_DIR.")
+        _fail(job, f"AlgorithmError: the training script exited 0 but wrote no model to {MODEL_DIR_ENV}.")
         return
     job.set_secondary("Uploading")
     try:
@@ -397,9 +382,8 @@ def _conclude(job: TrainingJob, workdir: Path, exit_code: int | None) -> None:
     job.finish("Completed", "Completed")
 
 
-def _failure_reason(job: TrainingJob, workdir: Path, exit_code: int) -> str:
-    failure = workdir / "output" / "failure"
-    text = failure.read_text(errors="replace").strip() if failure.exists() else ""
+def _failure_reason(job: TrainingJob, paths: Paths, exit_code: int) -> str:
+    text = paths.read_failure()
     if not text:
         tail = " | ".join(list(job.log_tail)[-5:])
         text = f"training exited with code {exit_code}. Last log lines: {tail}"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from training.container import Paths
 from training.datasets import load_dataset
 from training.prepare_data import prepare_dataset
 
@@ -50,13 +51,12 @@ def opt_ml(tmp_path: Path) -> OptMl:
     def build(
         dataset_dir: Path, hyperparameters: Mapping[str, str], channels=("train", "validation")
     ) -> Path:
-        base = tmp_path / "opt" / "ml"
-        config = base / "input" / "config"
-        config.mkdir(parents=True)
-        (config / "hyperparameters.json").write_text(json.dumps(dict(hyperparameters)))
+        paths = Paths(tmp_path / "opt" / "ml")
+        paths.input_config_dir.mkdir(parents=True)
+        paths.hyperparameters_file.write_text(json.dumps(dict(hyperparameters)))
         for channel in channels:
-            shutil.copytree(dataset_dir / channel, base / "input" / "data" / channel)
-        return base
+            shutil.copytree(dataset_dir / channel, paths.channel_dir(channel))
+        return paths.base
 
     return build
 
