@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import asdict, dataclass
+from typing import TypedDict, cast
 
 # SageMaker's name rules (botocore service model): tuning and AutoML jobs 32, everything else 63.
 NAME_PATTERN = re.compile(r"^[a-zA-Z0-9](-*[a-zA-Z0-9])*$")
@@ -29,6 +30,22 @@ class RunNames:
 
     def as_dict(self) -> dict[str, str]:
         return asdict(self)
+
+    def as_run_names(self) -> RunNamesDict:
+        """The same dict, typed as the run object's `names` (contracts.run.Run)."""
+        return cast(RunNamesDict, self.as_dict())
+
+
+class RunNamesDict(TypedDict):
+    """RunNames as JSON (the run object's `names`): the same fields, checked equal by the tests."""
+
+    run_id: str
+    tuning_job: str
+    automl_job: str
+    tuning_model: str
+    autopilot_model: str
+    endpoint_config: str
+    endpoint: str
 
 
 def run_names(name_prefix: str, state_machine_arn: str, execution_name: str) -> RunNames:

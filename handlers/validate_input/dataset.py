@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from contracts.dataset_layout import CHANNEL_NAMES, MANIFEST
+from contracts.run import RunDataset
 from handlers.common.aws_errors import error_code, is_not_found
 from handlers.common.errors import InvalidInput
 from handlers.common.s3io import list_objects, read_bytes
@@ -30,12 +31,18 @@ class Dataset:
     manifest: Manifest
     channels: dict[str, S3Uri]
 
-    def uris(self) -> dict[str, str]:
+    def uris(self) -> RunDataset:
         """The run's `dataset` object: every channel prefix and the manifest as full s3:// URIs."""
-        out = {"uri": str(self.root)}
-        out.update({name: str(uri) for name, uri in self.channels.items()})
-        out["manifest"] = str(self.root.join(MANIFEST))
-        return out
+        channels = {name: str(uri) for name, uri in self.channels.items()}
+        return RunDataset(
+            uri=str(self.root),
+            train=channels["train"],
+            validation=channels["validation"],
+            test=channels["test"],
+            test_raw=channels["test_raw"],
+            autopilot=channels["autopilot"],
+            manifest=str(self.root.join(MANIFEST)),
+        )
 
 
 def parse_dataset_uri(value: Any, data_bucket: str) -> S3Uri:

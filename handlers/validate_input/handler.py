@@ -9,9 +9,9 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from contracts.names import run_names
+from contracts.run import Run
 from handlers.common import clients
 from handlers.common.errors import InvalidInput
-from handlers.common.json_types import JsonDict
 from handlers.common.settings import Settings, settings
 from handlers.validate_input.dataset import check_dataset
 from handlers.validate_input.options import parse_options
@@ -30,7 +30,7 @@ def _execution(event: Mapping[str, Any]) -> Mapping[str, Any]:
     return execution
 
 
-def validate(event: Mapping[str, Any], config: Settings, s3: S3Client) -> JsonDict:
+def validate(event: Mapping[str, Any], config: Settings, s3: S3Client) -> Run:
     """Check the input and the dataset, then plan the run."""
     execution = _execution(event)
     options = parse_options(event.get("input"), config.stage_defaults)
@@ -52,7 +52,7 @@ def validate(event: Mapping[str, Any], config: Settings, s3: S3Client) -> JsonDi
 
 
 @logger.inject_lambda_context(log_event=True)
-def lambda_handler(event: dict[str, Any], context: LambdaContext) -> JsonDict:
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Run:
     """Entry point (handlers.validate_input.handler.lambda_handler)."""
     config = settings().require(
         "data_bucket", "artifacts_bucket", "name_prefix", "stack_name", "stage_defaults"

@@ -8,6 +8,18 @@ from datetime import UTC, datetime, timedelta
 
 from contracts.names import RunNames
 from contracts.reports import report_key
+from contracts.run import (
+    Autopilot,
+    Endpoint,
+    Limits,
+    ResourceConfig,
+    ResourceLimits,
+    Run,
+    StoppingCondition,
+    Tag,
+    Tuning,
+    TuningConfig,
+)
 from contracts.run_options import MAX_TRAINING_RUNTIME_S
 from contracts.tags import EXPIRES_TAG, RUN_TAG, STACK_TAG
 from handlers.common.errors import InvalidInput
@@ -61,7 +73,7 @@ def _num_class(dataset: Dataset) -> int | None:
     return len(dataset.manifest.classes) if dataset.manifest.problem_type == "multiclass" else None
 
 
-def tuning_block(options: RunOptions, dataset: Dataset, ctx: Context) -> JsonDict:
+def tuning_block(options: RunOptions, dataset: Dataset, ctx: Context) -> Tuning:
     """run.tuning: the HyperParameterTuningJobConfig and the training job definition's parts."""
     problem_type = dataset.manifest.problem_type
     objective = resolve_objective(problem_type, options.objective)
@@ -82,38 +94,36 @@ def tuning_block(options: RunOptions, dataset: Dataset, ctx: Context) -> JsonDic
         max_jobs, parallel = grid.size, min(parallel, grid.size)
     else:
         parameter_api = dict(parameter_ranges(ranges))
-    config: JsonDict = {
-        "Strategy": options.tuning_strategy,
-        "HyperParameterTuningJobObjective": objective,
-        "ResourceLimits": {"MaxNumberOfTrainingJobs": max_jobs, "MaxParallelTrainingJobs": parallel},
-        "ParameterRanges": parameter_api,
+    config = TuningConfig(
+        Strategy=options.tuning_strategy,
+        HyperParameterTuningJobObjective=objective,
+        ResourceLimits=ResourceLimits(MaxNumberOfTrainingJobs=max_jobs, MaxParallelTrainingJobs=parallel),
+        ParameterRanges=parameter_api,
         # SageMaker rejects Hyperband with early stopping: Hyperband stops trials itself.
-        "TrainingJobEarlyStoppingType": "Off" if options.tuning_strategy == "Hyperband" else "Auto",
-    }
-    stopping: JsonDict = {"MaxRuntimeInSeconds": options.training_max_runtime_s}
+        TrainingJobEarlyStoppingType="Off" if options.tuning_strategy == "Hyperband" else "Auto",
+    )
+    stopping = StoppingCondition(MaxRuntimeInSeconds=options.training_max_runtime_s)
     if options.use_spot_training:
         # Spot capacity may take a while: wait up to twice the runtime, within the training job limit.
         wait = min(2 * options.training_max_runtime_s, MAX_TRAINING_RUNTIME_S)
         stopping["MaxWaitTimeInSeconds"] = max(wait, options.training_max_runtime_s)
-    return {
-        "config": config,
-        "static_hyperparameters": static,
-        "resource_config": {
-            "InstanceType": options.training_instance_type,
-            "InstanceCount": 1,
-            "VolumeSizeInGB": VOLUME_SIZE_GB,
-        },
-        "stopping_condition": stopping,
-        "use_spot": options.use_spot_training,
-        "output_path": f"s3://{ctx.artifacts_bucket}/jobs/{ctx.names.run_id}/tuning/",
-    }
+    return Tuning(
+        config=config,
+        static_hyperparameters=static,
+        resource_config=ResourceConfig(
+            InstanceType=options.training_instance_type, InstanceCount=1, VolumeSizeInGB=VOLUME_SIZE_GB
+        ),
+        stopping_condition=stopping,
+        use_spot=options.use_spot_training,
+        output_path=f"s3://{ctx.artifacts_bucket}/jobs/{ctx.names.run_id}/tuning/",
+    )
 
 
-def autopilot_block(options: RunOptions, dataset: Dataset, ctx: Context) -> JsonDict:
+def autopilot_block(options: RunOptions, dataset: Dataset, ctx: Context) -> Autopilot:
     """run.autopilot: AutoMLProblemTypeConfig, objective and output path."""
     problem_type = dataset.manifest.problem_type
-    return {
-        "problem_type_config": {
+    return Autopilot(
+        problem_type_config={
             "TabularJobConfig": {
                 "TargetAttributeName": dataset.manifest.target,
                 "ProblemType": autopilot_problem_type(problem_type),
@@ -124,40 +134,38 @@ def autopilot_block(options: RunOptions, dataset: Dataset, ctx: Context) -> Json
                 "Mode": options.autopilot_mode,
             }
         },
-        "objective": autopilot_objective(problem_type),
-        "output_path": f"s3://{ctx.artifacts_bucket}/jobs/{ctx.names.run_id}/autopilot/",
-    }
+        objective=autopilot_objective(problem_type),
+        output_path=f"s3://{ctx.artifacts_bucket}/jobs/{ctx.names.run_id}/autopilot/",
+    )
 
 
-def build_run(options: RunOptions, dataset: Dataset, ctx: Context) -> JsonDict:
+def build_run(options: RunOptions, dataset: Dataset, ctx: Context) -> Run:
     """The run object the state machine keeps at $.run."""
     expires = iso_utc(ctx.start_time + timedelta(hours=options.endpoint_ttl_hours))
     poll = options.poll_seconds
     run_id = ctx.names.run_id
-    return {
-        "run_id": run_id,
-        "execution_name": ctx.execution_name,
-        "problem_type": dataset.manifest.problem_type,
-        "target": dataset.manifest.target,
-        "classes": list(dataset.manifest.classes),
-        "dataset": dataset.uris(),
-        "names": ctx.names.as_dict(),
-        "tuning": tuning_block(options, dataset, ctx),
-        "autopilot": autopilot_block(options, dataset, ctx),
-        "endpoint": {
-            "instance_type": options.endpoint_instance_type,
-            "keep": options.keep_endpoint,
-            "expires": expires,
-        },
-        "poll_seconds": poll,
-        "limits": {
-            "autopilot_max_polls": math.ceil((options.autopilot_max_runtime_s + AUTOPILOT_GRACE_S) / poll),
-            "endpoint_max_polls": math.ceil(ENDPOINT_WAIT_S / poll),
-        },
-        "tags": [
-            {"Key": STACK_TAG, "Value": ctx.stack_name},
-            {"Key": RUN_TAG, "Value": run_id},
-            {"Key": EXPIRES_TAG, "Value": expires},
+    return Run(
+        run_id=run_id,
+        execution_name=ctx.execution_name,
+        problem_type=dataset.manifest.problem_type,
+        target=dataset.manifest.target,
+        classes=list(dataset.manifest.classes),
+        dataset=dataset.uris(),
+        names=ctx.names.as_run_names(),
+        tuning=tuning_block(options, dataset, ctx),
+        autopilot=autopilot_block(options, dataset, ctx),
+        endpoint=Endpoint(
+            instance_type=options.endpoint_instance_type, keep=options.keep_endpoint, expires=expires
+        ),
+        poll_seconds=poll,
+        limits=Limits(
+            autopilot_max_polls=math.ceil((options.autopilot_max_runtime_s + AUTOPILOT_GRACE_S) / poll),
+            endpoint_max_polls=math.ceil(ENDPOINT_WAIT_S / poll),
+        ),
+        tags=[
+            Tag(Key=STACK_TAG, Value=ctx.stack_name),
+            Tag(Key=RUN_TAG, Value=run_id),
+            Tag(Key=EXPIRES_TAG, Value=expires),
         ],
-        "report_prefix": f"s3://{ctx.artifacts_bucket}/{report_key(run_id)}",
-    }
+        report_prefix=f"s3://{ctx.artifacts_bucket}/{report_key(run_id)}",
+    )

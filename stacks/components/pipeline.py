@@ -13,6 +13,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from contracts.run import run_path
 from stacks.components.arns import sagemaker_arn
 from stacks.components.functions import PipelineFunctions
 from stacks.components.grants import key_grants_for_sagemaker
@@ -75,14 +76,14 @@ class Pipeline(Construct):
                 "ValidateInput",
                 functions.validate_input,
                 {"input": sfn.JsonPath.entire_payload, "execution": _EXECUTION},
-                "$.run",
+                run_path(),
                 failure,
             )
             .next(
                 self._lambda(
                     "CheckQuotas",
                     functions.check_quotas,
-                    {"run": sfn.JsonPath.object_at("$.run")},
+                    {"run": sfn.JsonPath.object_at(run_path())},
                     "$.quotas",
                     failure,
                 )
@@ -93,7 +94,7 @@ class Pipeline(Construct):
                     "PlanDeployment",
                     functions.plan_deployment,
                     {
-                        "run": sfn.JsonPath.object_at("$.run"),
+                        "run": sfn.JsonPath.object_at(run_path()),
                         "candidates": sfn.JsonPath.list_at("$.candidates"),
                     },
                     "$.deployment",
@@ -223,7 +224,7 @@ class Pipeline(Construct):
             parameters=automl_job_parameters(role_arn=self._role_arn, key_arn=self._key.key_arn),
             resources=[job_arn],
         )
-        job_name = {"AutoMLJobName": sfn.JsonPath.string_at("$.run.names.automl_job")}
+        job_name = {"AutoMLJobName": sfn.JsonPath.string_at(run_path("names", "automl_job"))}
         describe = sdk_call(
             self,
             "DescribeAutopilot",
@@ -268,7 +269,7 @@ class Pipeline(Construct):
             parameters={
                 "kind": "autopilot",
                 "status": "Succeeded",
-                "job.$": "$.run.names.automl_job",
+                "job.$": run_path("names", "automl_job"),
                 "candidate.$": "$.best.candidate",
                 "objective.$": "$.best.objective",
                 "containers.$": "$.best.containers",
@@ -285,7 +286,7 @@ class Pipeline(Construct):
                     "AutopilotStopped", "AutopilotJobStopped", "The AutoML job was stopped"
                 ).next(failed),
             },
-            limit_path="$.run.limits.autopilot_max_polls",
+            limit_path=run_path("limits", "autopilot_max_polls"),
             on_limit=stop.next(
                 self._failed(
                     "AutopilotTimedOut", "AutopilotTimedOut", "Autopilot outlived its polling budget"
@@ -318,7 +319,7 @@ class Pipeline(Construct):
         for status, target in {**done, **failed}.items():
             decide.when(sfn.Condition.string_equals(status_path, status), target)
         decide.when(sfn.Condition.number_greater_than_json_path(f"{counter}.count", limit_path), on_limit)
-        wait = sfn.Wait(self, f"WaitFor{name}", time=sfn.WaitTime.seconds_path("$.run.poll_seconds"))
+        wait = sfn.Wait(self, f"WaitFor{name}", time=sfn.WaitTime.seconds_path(run_path("poll_seconds")))
         decide.otherwise(wait)
         start.next(wait).next(describe).next(count).next(decide)
         return start
@@ -326,7 +327,6 @@ class Pipeline(Construct):
     # --- Deploy ----------------------------------------------------------------------------------
 
     def _deploy(self, failure: sfn.IChainable) -> sfn.IChainable:
-        names = "$.run.names"
         create_model = sdk_call(
             self,
             "CreateModel",
@@ -353,10 +353,10 @@ class Pipeline(Construct):
             "CreateEndpointConfig",
             "createEndpointConfig",
             parameters={
-                "EndpointConfigName": sfn.JsonPath.string_at(f"{names}.endpoint_config"),
+                "EndpointConfigName": sfn.JsonPath.string_at(run_path("names", "endpoint_config")),
                 "ProductionVariants": sfn.JsonPath.list_at("$.deployment.production_variants"),
                 "KmsKeyId": self._key.key_arn,
-                "Tags": sfn.JsonPath.list_at("$.run.tags"),
+                "Tags": sfn.JsonPath.list_at(run_path("tags")),
             },
             resources=[sagemaker_arn("endpoint-config", self._prefix)],
         )
@@ -366,13 +366,13 @@ class Pipeline(Construct):
             "CreateEndpoint",
             "createEndpoint",
             parameters={
-                "EndpointName": sfn.JsonPath.string_at(f"{names}.endpoint"),
-                "EndpointConfigName": sfn.JsonPath.string_at(f"{names}.endpoint_config"),
-                "Tags": sfn.JsonPath.list_at("$.run.tags"),
+                "EndpointName": sfn.JsonPath.string_at(run_path("names", "endpoint")),
+                "EndpointConfigName": sfn.JsonPath.string_at(run_path("names", "endpoint_config")),
+                "Tags": sfn.JsonPath.list_at(run_path("tags")),
             },
             resources=[endpoint_arn, sagemaker_arn("endpoint-config", self._prefix)],
         )
-        endpoint_name = {"EndpointName": sfn.JsonPath.string_at(f"{names}.endpoint")}
+        endpoint_name = {"EndpointName": sfn.JsonPath.string_at(run_path("names", "endpoint"))}
         describe = sdk_call(
             self,
             "DescribeEndpoint",
@@ -397,7 +397,7 @@ class Pipeline(Construct):
             "Evaluate",
             self._functions.evaluate,
             {
-                "run": sfn.JsonPath.object_at("$.run"),
+                "run": sfn.JsonPath.object_at(run_path()),
                 "deployment": sfn.JsonPath.object_at("$.deployment"),
                 "candidates": sfn.JsonPath.list_at("$.candidates"),
             },
@@ -411,7 +411,7 @@ class Pipeline(Construct):
             status_path="$.endpoint.status",
             done={"InService": in_service},
             failed={"Failed": describe_failure.next(failure)},
-            limit_path="$.run.limits.endpoint_max_polls",
+            limit_path=run_path("limits", "endpoint_max_polls"),
             on_limit=self._failed(
                 "EndpointTimedOut", "EndpointTimedOut", "The endpoint did not reach InService in time"
             ).next(failure),
@@ -459,7 +459,7 @@ class Pipeline(Construct):
             parameters={
                 "status": "SUCCEEDED",
                 "execution.$": "$$.Execution.Id",
-                "run_id.$": "$.run.run_id",
+                "run_id.$": run_path("run_id"),
                 "evaluation.$": "$.evaluation",
                 "cleanup.$": "$.cleanup",
             },

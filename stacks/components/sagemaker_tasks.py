@@ -10,6 +10,7 @@ from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
 from contracts.dataset_layout import NUMERIC_CONTENT_TYPE, RAW_CONTENT_TYPE
+from contracts.run import run_path
 
 # aws-sdk integrations name errors after the service's exceptions; unmodelled ones (throttling)
 # arrive as SageMaker.SageMakerException. Quota (ResourceLimitExceeded) and name collisions
@@ -55,16 +56,16 @@ def sdk_call(
     return task
 
 
-def s3_channel(name: str, uri_path: str, content_type: str) -> dict[str, Any]:
-    """A File-mode S3 prefix channel whose URI comes from the state."""
+def training_channel(name: str) -> dict[str, Any]:
+    """A File-mode training channel: the dataset's channel of that name, numeric CSV."""
     return {
         "ChannelName": name,
-        "ContentType": content_type,
+        "ContentType": NUMERIC_CONTENT_TYPE,
         "CompressionType": "None",
         "DataSource": {
             "S3DataSource": {
                 "S3DataType": "S3Prefix",
-                "S3Uri.$": uri_path,
+                "S3Uri.$": run_path("dataset", name),
                 "S3DataDistributionType": "FullyReplicated",
             }
         },
@@ -74,7 +75,7 @@ def s3_channel(name: str, uri_path: str, content_type: str) -> dict[str, Any]:
 def tuning_job_state(*, image: str, role_arn: str, key_arn: str, timeout: Duration) -> dict[str, Any]:
     """The createHyperParameterTuningJob.sync state (CDK has no task class for it).
 
-    What a run may change (ranges, budget, strategy, instance type, spot) comes from `$.run.tuning`;
+    What a run may change (ranges, budget, strategy, instance type, spot) comes from the run's `tuning`;
     what security depends on (image, role, KMS, isolation, encryption) is fixed here.
     """
     return {
@@ -82,29 +83,29 @@ def tuning_job_state(*, image: str, role_arn: str, key_arn: str, timeout: Durati
         "Resource": f"arn:{Aws.PARTITION}:states:::sagemaker:createHyperParameterTuningJob.sync",
         "TimeoutSeconds": int(timeout.to_seconds()),
         "Parameters": {
-            "HyperParameterTuningJobName.$": "$.run.names.tuning_job",
-            "HyperParameterTuningJobConfig.$": "$.run.tuning.config",
+            "HyperParameterTuningJobName.$": run_path("names", "tuning_job"),
+            "HyperParameterTuningJobConfig.$": run_path("tuning", "config"),
             "TrainingJobDefinition": {
                 "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
                 "RoleArn": role_arn,
-                "StaticHyperParameters.$": "$.run.tuning.static_hyperparameters",
-                "InputDataConfig": [
-                    s3_channel("train", "$.run.dataset.train", NUMERIC_CONTENT_TYPE),
-                    s3_channel("validation", "$.run.dataset.validation", NUMERIC_CONTENT_TYPE),
-                ],
-                "OutputDataConfig": {"S3OutputPath.$": "$.run.tuning.output_path", "KmsKeyId": key_arn},
+                "StaticHyperParameters.$": run_path("tuning", "static_hyperparameters"),
+                "InputDataConfig": [training_channel("train"), training_channel("validation")],
+                "OutputDataConfig": {
+                    "S3OutputPath.$": run_path("tuning", "output_path"),
+                    "KmsKeyId": key_arn,
+                },
                 "ResourceConfig": {
-                    "InstanceType.$": "$.run.tuning.resource_config.InstanceType",
+                    "InstanceType.$": run_path("tuning", "resource_config", "InstanceType"),
                     "InstanceCount": 1,
-                    "VolumeSizeInGB.$": "$.run.tuning.resource_config.VolumeSizeInGB",
+                    "VolumeSizeInGB.$": run_path("tuning", "resource_config", "VolumeSizeInGB"),
                     "VolumeKmsKeyId": key_arn,
                 },
-                "StoppingCondition.$": "$.run.tuning.stopping_condition",
-                "EnableManagedSpotTraining.$": "$.run.tuning.use_spot",
+                "StoppingCondition.$": run_path("tuning", "stopping_condition"),
+                "EnableManagedSpotTraining.$": run_path("tuning", "use_spot"),
                 "EnableNetworkIsolation": True,
                 "EnableInterContainerTrafficEncryption": True,
             },
-            "Tags.$": "$.run.tags",
+            "Tags.$": run_path("tags"),
         },
         "ResultSelector": {
             "job.$": "$.HyperParameterTuningJobName",
@@ -120,7 +121,7 @@ def tuning_job_state(*, image: str, role_arn: str, key_arn: str, timeout: Durati
 def automl_job_parameters(*, role_arn: str, key_arn: str) -> dict[str, Any]:
     """createAutoMLJobV2 request: tabular, our KMS key and encryption, never its own deployment."""
     return {
-        "AutoMLJobName": sfn.JsonPath.string_at("$.run.names.automl_job"),
+        "AutoMLJobName": sfn.JsonPath.string_at(run_path("names", "automl_job")),
         "AutoMLJobInputDataConfig": [
             {
                 "ChannelType": "training",
@@ -129,18 +130,18 @@ def automl_job_parameters(*, role_arn: str, key_arn: str) -> dict[str, Any]:
                 "DataSource": {
                     "S3DataSource": {
                         "S3DataType": "S3Prefix",
-                        "S3Uri": sfn.JsonPath.string_at("$.run.dataset.autopilot"),
+                        "S3Uri": sfn.JsonPath.string_at(run_path("dataset", "autopilot")),
                     }
                 },
             }
         ],
         "OutputDataConfig": {
-            "S3OutputPath": sfn.JsonPath.string_at("$.run.autopilot.output_path"),
+            "S3OutputPath": sfn.JsonPath.string_at(run_path("autopilot", "output_path")),
             "KmsKeyId": key_arn,
         },
-        "AutoMLProblemTypeConfig": sfn.JsonPath.object_at("$.run.autopilot.problem_type_config"),
-        "AutoMLJobObjective": sfn.JsonPath.object_at("$.run.autopilot.objective"),
+        "AutoMLProblemTypeConfig": sfn.JsonPath.object_at(run_path("autopilot", "problem_type_config")),
+        "AutoMLJobObjective": sfn.JsonPath.object_at(run_path("autopilot", "objective")),
         "RoleArn": role_arn,
         "SecurityConfig": {"VolumeKmsKeyId": key_arn, "EnableInterContainerTrafficEncryption": True},
-        "Tags": sfn.JsonPath.list_at("$.run.tags"),
+        "Tags": sfn.JsonPath.list_at(run_path("tags")),
     }

@@ -1,11 +1,24 @@
-"""Run objects as ValidateInput returns them, built without AWS for the other handlers' tests."""
+"""Run objects as ValidateInput returns them, built through the contract without AWS for other handlers."""
 
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 from contracts.names import run_names
+from contracts.run import (
+    Autopilot,
+    Endpoint,
+    Limits,
+    ResourceConfig,
+    ResourceLimits,
+    Run,
+    RunDataset,
+    StoppingCondition,
+    Tag,
+    Tuning,
+    TuningConfig,
+)
 from tests.handlers.conftest import ARTIFACTS_BUCKET, DATA_BUCKET, STATE_MACHINE
 
 EXECUTION = "nightly-2026-11-22"
@@ -19,53 +32,52 @@ TUNING_OBJECTIVES = {
 AUTOPILOT_OBJECTIVES = {"binary": "AUC", "multiclass": "F1macro", "regression": "RMSE"}
 
 
-def make_run(problem_type: str = "binary", **changes: Any) -> dict[str, Any]:
+def make_run(problem_type: str = "binary", **changes: Any) -> Run:
     """A run object for `problem_type`; `changes` replace top-level keys."""
     root = f"s3://{DATA_BUCKET}/datasets/bank/"
-    run: dict[str, Any] = {
-        "run_id": NAMES.run_id,
-        "execution_name": EXECUTION,
-        "problem_type": problem_type,
-        "target": "y",
-        "classes": list(CLASSES[problem_type]),
-        "dataset": {
-            "uri": root,
-            "train": root + "train/",
-            "validation": root + "validation/",
-            "test": root + "test/",
-            "test_raw": root + "test-raw/",
-            "autopilot": root + "autopilot/",
-            "manifest": root + "manifest.json",
-        },
-        "names": NAMES.as_dict(),
-        "tuning": {
-            "config": {
-                "Strategy": "Bayesian",
-                "HyperParameterTuningJobObjective": dict(TUNING_OBJECTIVES[problem_type]),
-                "ResourceLimits": {"MaxNumberOfTrainingJobs": 8, "MaxParallelTrainingJobs": 2},
-                "ParameterRanges": {},
-                "TrainingJobEarlyStoppingType": "Auto",
-            },
-            "static_hyperparameters": {},
-            "resource_config": {"InstanceType": "ml.m5.xlarge", "InstanceCount": 1, "VolumeSizeInGB": 30},
-            "stopping_condition": {"MaxRuntimeInSeconds": 3600},
-            "use_spot": False,
-            "output_path": f"s3://{ARTIFACTS_BUCKET}/jobs/{NAMES.run_id}/tuning/",
-        },
-        "autopilot": {
-            "problem_type_config": {},
-            "objective": {"MetricName": AUTOPILOT_OBJECTIVES[problem_type]},
-            "output_path": f"s3://{ARTIFACTS_BUCKET}/jobs/{NAMES.run_id}/autopilot/",
-        },
-        "endpoint": {"instance_type": "ml.m5.large", "keep": False, "expires": "2026-11-22T09:00:00Z"},
-        "poll_seconds": 60,
-        "limits": {"autopilot_max_polls": 75, "endpoint_max_polls": 30},
-        "tags": [
-            {"Key": "mlstack:stack", "Value": "MlStack-test"},
-            {"Key": "mlstack:run", "Value": NAMES.run_id},
-            {"Key": "mlstack:expires", "Value": "2026-11-22T09:00:00Z"},
+    run = Run(
+        run_id=NAMES.run_id,
+        execution_name=EXECUTION,
+        problem_type=problem_type,
+        target="y",
+        classes=list(CLASSES[problem_type]),
+        dataset=RunDataset(
+            uri=root,
+            train=root + "train/",
+            validation=root + "validation/",
+            test=root + "test/",
+            test_raw=root + "test-raw/",
+            autopilot=root + "autopilot/",
+            manifest=root + "manifest.json",
+        ),
+        names=NAMES.as_run_names(),
+        tuning=Tuning(
+            config=TuningConfig(
+                Strategy="Bayesian",
+                HyperParameterTuningJobObjective=dict(TUNING_OBJECTIVES[problem_type]),
+                ResourceLimits=ResourceLimits(MaxNumberOfTrainingJobs=8, MaxParallelTrainingJobs=2),
+                ParameterRanges={},
+                TrainingJobEarlyStoppingType="Auto",
+            ),
+            static_hyperparameters={},
+            resource_config=ResourceConfig(InstanceType="ml.m5.xlarge", InstanceCount=1, VolumeSizeInGB=30),
+            stopping_condition=StoppingCondition(MaxRuntimeInSeconds=3600),
+            use_spot=False,
+            output_path=f"s3://{ARTIFACTS_BUCKET}/jobs/{NAMES.run_id}/tuning/",
+        ),
+        autopilot=Autopilot(
+            problem_type_config={},
+            objective={"MetricName": AUTOPILOT_OBJECTIVES[problem_type]},
+            output_path=f"s3://{ARTIFACTS_BUCKET}/jobs/{NAMES.run_id}/autopilot/",
+        ),
+        endpoint=Endpoint(instance_type="ml.m5.large", keep=False, expires="2026-11-22T09:00:00Z"),
+        poll_seconds=60,
+        limits=Limits(autopilot_max_polls=75, endpoint_max_polls=30),
+        tags=[
+            Tag(Key="mlstack:stack", Value="MlStack-test"),
+            Tag(Key="mlstack:run", Value=NAMES.run_id),
+            Tag(Key="mlstack:expires", Value="2026-11-22T09:00:00Z"),
         ],
-        "report_prefix": f"s3://{ARTIFACTS_BUCKET}/reports/{NAMES.run_id}/",
-    }
-    run.update(copy.deepcopy(changes))
-    return run
+        report_prefix=f"s3://{ARTIFACTS_BUCKET}/reports/{NAMES.run_id}/",
+    )
+    return cast(Run, {**run, **copy.deepcopy(changes)})

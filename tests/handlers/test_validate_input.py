@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from contracts.names import run_names
+from contracts.run import Run
 from handlers.common import clients
 from handlers.common.errors import ConfigurationError, InvalidInput
 from handlers.validate_input.handler import lambda_handler
@@ -21,25 +22,10 @@ from tests.handlers.conftest import (
     script_wire,
     throttling,
 )
+from tests.shapes import mismatches
 from training import tuning_ranges
 
 EXECUTION = "nightly-2026-11-22"
-RUN_KEYS = {
-    "run_id",
-    "execution_name",
-    "problem_type",
-    "target",
-    "classes",
-    "dataset",
-    "names",
-    "tuning",
-    "autopilot",
-    "endpoint",
-    "poll_seconds",
-    "limits",
-    "tags",
-    "report_prefix",
-}
 
 
 def event(given: Any, name: str = EXECUTION) -> dict[str, Any]:
@@ -59,9 +45,9 @@ def test_good_input_gives_the_whole_run_object(put_dataset, context):
     uri = put_dataset()
     # When the input names only the dataset
     run = lambda_handler(event({"dataset": uri}), context)
-    # Then the run has exactly the contract's keys, filled from the manifest and the stage defaults
+    # Then the run has exactly the contract's fields, filled from the manifest and the stage defaults
     names = run_names("mlstest", STATE_MACHINE, EXECUTION)
-    assert set(run) == RUN_KEYS
+    assert mismatches(run, Run) == []
     assert run["run_id"] == names.run_id
     assert run["names"] == names.as_dict()
     assert (run["execution_name"], run["problem_type"], run["target"]) == (EXECUTION, "binary", "y")
@@ -147,7 +133,8 @@ def test_overrides_reach_every_block(put_dataset, context):
     }
     # When every override is given
     run = lambda_handler(event(given), context)
-    # Then each lands where the state machine reads it
+    # Then each lands where the state machine reads it, in the contract's shape
+    assert mismatches(run, Run) == []
     tuning = run["tuning"]
     config = tuning["config"]
     assert config["Strategy"] == "Hyperband"
@@ -188,6 +175,7 @@ def test_overrides_reach_every_block(put_dataset, context):
 def test_regression_uses_rmse_and_no_classes(put_dataset, context):
     uri = put_dataset(doc=manifest("regression"))
     run = lambda_handler(event({"dataset": uri, "objective": "validation:mae"}), context)
+    assert mismatches(run, Run) == []
     assert run["classes"] == []
     assert run["tuning"]["config"]["HyperParameterTuningJobObjective"] == {
         "Type": "Minimize",
@@ -200,6 +188,7 @@ def test_regression_uses_rmse_and_no_classes(put_dataset, context):
 def test_grid_search_gets_categorical_ranges_within_the_budget(put_dataset, context):
     uri = put_dataset()
     run = lambda_handler(event({"dataset": uri, "tuning_strategy": "Grid", "tuning_max_jobs": 12}), context)
+    assert mismatches(run, Run) == []
     config, static = run["tuning"]["config"], run["tuning"]["static_hyperparameters"]
     ranges = config["ParameterRanges"]
     assert ranges["IntegerParameterRanges"] == [] and ranges["ContinuousParameterRanges"] == []

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Template
 
+from contracts.run import run_path
 from stacks.components.sagemaker_tasks import SDK_TRANSIENT_ERRORS
 from tests.infra.conftest import (
     ROOT,
@@ -23,6 +24,8 @@ from tests.infra.conftest import (
     state_machine_definition,
 )
 
+# A JSONPath into the run object, wherever it stands: a "*.$" value, a *Path field or an intrinsic's argument.
+RUN_JSONPATH = re.compile(r"(?<!\$)\$\.run(?![\w$])(?:\.\w+)*")
 NOT_RETRIED = ("SageMaker.ResourceLimitExceededException", "SageMaker.ResourceInUseException", "States.ALL")
 TOP_LEVEL_FLOW = [
     "ValidateInput",
@@ -128,6 +131,16 @@ def test_each_branch_catches_its_own_failure(
     assert failed["Type"] == "Pass" and failed["End"] is True
     assert failed["Parameters"]["status"] == "Failed"
     assert failed["Parameters"]["error.$"] == "$.error.Error"
+
+
+def test_every_path_into_the_run_object_names_a_field_it_has(definition: dict[str, Any]) -> None:
+    # Given every $.run… path anywhere in the definition
+    paths = {match.group(0) for match in RUN_JSONPATH.finditer(json.dumps(definition))}
+    assert len(paths) >= 20, sorted(paths)
+    # Then each is a field of the run object (contracts.run.Run), as run_path spells it
+    for path in sorted(paths):
+        fields = path.split(".")[2:]
+        assert run_path(*fields) == path
 
 
 def test_tuning_job_is_the_optimized_sync_integration_with_security_flags(

@@ -6,6 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from contracts.dataset_layout import ManifestFields
+from contracts.run import fields_of
+from tests.shapes import mismatches
 from training.datasets import Dataset, load_dataset
 from training.encoding import FeatureEncoding
 from training.errors import DatasetError
@@ -95,6 +98,13 @@ def test_the_manifest_describes_the_bank_set(bank_dir):
     }
     assert manifest["seed"] == 7
     assert sum(manifest["class_counts"]["test"].values()) == 450
+
+
+@pytest.mark.parametrize("dataset_dir", ["bank_dir", "digits_dir", "diabetes_dir"])
+def test_every_manifest_holds_the_fields_a_run_relies_on(dataset_dir, request):
+    manifest = read_manifest(request.getfixturevalue(dataset_dir))
+    contract = {k: v for k, v in manifest.items() if k in fields_of(ManifestFields)}
+    assert mismatches(contract, ManifestFields) == []
 
 
 def test_multiclass_labels_are_class_indexes(digits_dir):
