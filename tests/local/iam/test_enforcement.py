@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 from localaws import ports
 from localaws.iam.access_log import read
 from localaws.settings import client_env
-from tests.local.conftest import start_server
+from tests.local.conftest import LocalAwsHandle, start_server
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -28,21 +28,15 @@ TRUST = {
 }
 
 
-class Enforcing:
+class Enforcing(LocalAwsHandle):
     """A local AWS that enforces IAM, with clients for the administrator and for role sessions."""
 
-    def __init__(self, port: int, state: Path) -> None:
-        self.env = client_env(port)
-        self.state = state
+    @property
+    def state(self) -> Path:
+        return self.log.parent
 
     def admin(self, service: str) -> Any:
-        return boto3.client(
-            service,
-            region_name=REGION,
-            endpoint_url=self.env["AWS_ENDPOINT_URL"],
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        return self.client(service)
 
     def role(self, *statements: dict[str, Any]) -> str:
         """A role allowed exactly `statements`; returns its ARN."""
@@ -65,7 +59,7 @@ class Enforcing:
             aws_session_token=keys["SessionToken"],
         )
 
-    def log(self) -> list[Any]:
+    def decisions(self) -> list[Any]:
         return list(read(self.state / "access-log.jsonl"))
 
 
@@ -75,7 +69,7 @@ def aws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Enforcing]:
     port = ports.free_port()
     proc = start_server(port, state, state / "server.log", iam="enforce")
     try:
-        yield Enforcing(port, state)
+        yield Enforcing(port=port, env=client_env(port), log=state / "server.log")
     finally:
         proc.terminate()
         try:
@@ -232,7 +226,7 @@ def test_a_key_nobody_was_given_is_unrecognized(aws: Enforcing) -> None:
 def test_every_decision_is_in_the_access_log(aws: Enforcing, bucket: str) -> None:
     role = aws.role(allow("s3:GetObject", f"arn:aws:s3:::{bucket}/open/*"))
     refusal(aws.as_role(role, "s3").get_object, Bucket=bucket, Key="closed/b.txt")
-    (entry,) = [e for e in aws.log() if e.principal.split("/")[1:2] == [role.split("/")[-1]]]
+    (entry,) = [e for e in aws.decisions() if e.principal.split("/")[1:2] == [role.split("/")[-1]]]
     assert (entry.action, entry.resource, entry.decision) == (
         "s3:GetObject",
         f"arn:aws:s3:::{bucket}/closed/b.txt",
@@ -285,10 +279,10 @@ def test_eventbridge_invokes_a_function_only_when_its_policy_lets_the_rule_in(aw
         lambda: (
             {
                 e.resource.rsplit(":", 1)[-1]: e.decision
-                for e in aws.log()
+                for e in aws.decisions()
                 if e.principal == "events.amazonaws.com" and e.action == "lambda:InvokeFunction"
             }
-            if len([e for e in aws.log() if e.principal == "events.amazonaws.com"]) >= 2
+            if len([e for e in aws.decisions() if e.principal == "events.amazonaws.com"]) >= 2
             else None
         )
     )
