@@ -20,11 +20,9 @@ from stacks.components.grants import key_grants_for_sagemaker
 from stacks.components.log_groups import encrypted_log_group
 from stacks.components.nag import acknowledge, resource_finding
 from stacks.components.sagemaker_tasks import (
-    OPTIMIZED_TRANSIENT_ERRORS,
     automl_job_parameters,
     sdk_call,
     tuning_job_state,
-    with_retry,
 )
 from stacks.config import StageConfig
 
@@ -182,7 +180,10 @@ class Pipeline(Construct):
                 image=xgboost_image, role_arn=self._role_arn, key_arn=self._key.key_arn, timeout=timeout
             ),
         )
-        with_retry(tune, OPTIMIZED_TRANSIENT_ERRORS)
+        # No Retry: the optimized integration names every error SageMaker.AmazonSageMakerException, so a
+        # retrier cannot tell a throttle from a quota, validation or access error, and a create retried
+        # after the job exists fails with ResourceInUse while that job runs on. A failure goes to the
+        # branch's Catch at once: Autopilot can still win, and Cleanup stops the run's jobs by name.
         tune.add_catch(failed, result_path=_ERROR)
         describe_best = sdk_call(
             self,

@@ -21,11 +21,9 @@ SDK_TRANSIENT_ERRORS = [
     "SageMaker.InternalFailureException",
     "SageMaker.ServiceUnavailableException",
 ]
-# The optimized integration reports every API error, throttling included, as this one name.
-OPTIMIZED_TRANSIENT_ERRORS = ["SageMaker.AmazonSageMakerException"]
 
 
-def with_retry(task: sfn.TaskStateBase | sfn.CustomState, errors: list[str]) -> None:
+def with_retry(task: sfn.TaskStateBase, errors: list[str]) -> None:
     """Retry transient errors with backoff (as AWS's own tests: 5 s, doubling, 5 attempts)."""
     task.add_retry(errors=errors, interval=Duration.seconds(5), backoff_rate=2, max_attempts=5)
 

@@ -164,10 +164,14 @@ def test_tuning_job_is_the_optimized_sync_integration_with_security_flags(
     assert tune["TimeoutSeconds"] > 0
 
 
-def test_tuning_retries_only_the_integrations_transient_error(states: dict[str, dict[str, Any]]) -> None:
-    (retry,) = states["Tune"]["Retry"]
-    assert retry["ErrorEquals"] == ["SageMaker.AmazonSageMakerException"]
-    assert retry["MaxAttempts"] == 5 and retry["BackoffRate"] == 2
+def test_tuning_is_never_retried_its_failure_goes_to_the_branch_catch(
+    states: dict[str, dict[str, Any]],
+) -> None:
+    # The optimized integration reports quota, validation and access errors under the same name as a
+    # throttle: a retrier would repeat permanent errors and re-create a job that already runs.
+    assert "Retry" not in states["Tune"]
+    (catch,) = states["Tune"]["Catch"]
+    assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == "TuningFailed"
 
 
 def test_autopilot_is_created_with_kms_and_encryption_and_never_deploys_itself(
