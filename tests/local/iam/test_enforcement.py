@@ -287,3 +287,21 @@ def test_eventbridge_invokes_a_function_only_when_its_policy_lets_the_rule_in(aw
         )
     )
     assert decided == {"open-fn": "Allowed", "closed-fn": "ImplicitlyDenied"}
+
+
+def test_audit_mode_decides_and_logs_but_refuses_nothing(tmp_path_factory: pytest.TempPathFactory) -> None:
+    # Given a local AWS in audit mode and a role with no grants
+    state = tmp_path_factory.mktemp("iam-audit")
+    port = ports.free_port()
+    proc = start_server(port, state, state / "server.log", iam="audit")
+    try:
+        aws = Enforcing(port=port, env=client_env(port), log=state / "server.log")
+        aws.admin("s3").create_bucket(Bucket="audited")
+        role = aws.role()
+        # When the role lists the bucket, Then the call goes through and the denial is only logged
+        aws.as_role(role, "s3").list_objects_v2(Bucket="audited")
+        (entry,) = [e for e in aws.decisions() if e.action == "s3:ListBucket"]
+        assert entry.decision == "ImplicitlyDenied"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
