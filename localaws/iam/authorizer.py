@@ -30,13 +30,16 @@ class AccessDeniedError(Exception):
         self.message, self.action, self.resource = message, action, resource
 
 
+def _head(principal: str, check: Check) -> str:
+    return f"User: {principal} is not authorized to perform: {check.action} on resource: {check.resource}"
+
+
 def denial_message(principal: str, check: Check, decision: Decision) -> str:
     """AWS's wording of a denial, naming what was missing or what refused."""
-    head = f"User: {principal} is not authorized to perform: {check.action} on resource: {check.resource}"
     if decision.decision == "ExplicitlyDenied":
         where = "a resource-based" if "resource policy" in (decision.statement or "") else "an identity-based"
-        return f"{head} with an explicit deny in {where} policy"
-    return f"{head} because no identity-based policy allows the {check.action} action"
+        return f"{_head(principal, check)} with an explicit deny in {where} policy"
+    return f"{_head(principal, check)} because no identity-based policy allows the {check.action} action"
 
 
 class Authorizer:
@@ -52,39 +55,27 @@ class Authorizer:
             self._evaluator.close()
 
     def authorize(self, principal: Principal, checks: Sequence[Check], call: str) -> None:
-        """Raise AccessDeniedError for the first check AWS would refuse (only in enforce mode)."""
+        """Log each check's decision; raise AccessDeniedError for the first refusal (enforce mode only)."""
         if self._evaluator is None:
             return
         for check in checks:
-            if principal.is_administrator:
-                self.log.write(
-                    Entry(principal.arn, check.action, check.resource, "Administrator", None, call)
-                )
-                continue
-            try:
-                decision = self._decide(principal, check)
-            except InvalidAccessRequestError as error:
-                # A check this emulator builds wrongly: never let it pass silently in enforce mode.
-                self.log.write(
-                    Entry(principal.arn, check.action, check.resource, "Unevaluable", str(error), call)
-                )
-                if self.mode == "enforce":
-                    raise AccessDeniedError(
-                        f"User: {principal.arn} is not authorized to perform: {check.action} on resource: "
-                        f"{check.resource} (the local AWS cannot evaluate this check: {error})",
-                        check.action,
-                        check.resource,
-                    ) from error
-                continue
-            self.log.write(
-                Entry(
-                    principal.arn, check.action, check.resource, decision.decision, decision.statement, call
-                )
-            )
-            if not decision.allowed and self.mode == "enforce":
-                raise AccessDeniedError(
-                    denial_message(principal.arn, check, decision), check.action, check.resource
-                )
+            decision, statement, refusal = self._judge(principal, check)
+            self.log.write(Entry(principal.arn, check.action, check.resource, decision, statement, call))
+            if refusal is not None and self.mode == "enforce":
+                raise AccessDeniedError(refusal, check.action, check.resource)
+
+    def _judge(self, principal: Principal, check: Check) -> tuple[str, str | None, str | None]:
+        """(decision, deciding statement, AWS's refusal or None) for one check."""
+        if principal.is_administrator:
+            return "Administrator", None, None
+        try:
+            decision = self._decide(principal, check)
+        except InvalidAccessRequestError as error:
+            # A check this emulator builds wrongly must never pass silently.
+            reason = f"{_head(principal.arn, check)} (the local AWS cannot evaluate this check: {error})"
+            return "Unevaluable", str(error), reason
+        refusal = None if decision.allowed else denial_message(principal.arn, check, decision)
+        return decision.decision, decision.statement, refusal
 
     def _decide(self, principal: Principal, check: Check) -> Decision:
         assert self._evaluator is not None
