@@ -42,6 +42,11 @@ def _model(service: str) -> ServiceModel:
     return botocore.session.get_session().get_service_model(service)
 
 
+def protocol_of(service: str) -> str:
+    """How the service speaks (json, query, rest-json, rest-xml), as botocore's model says."""
+    return str(_model(service).metadata["protocol"])
+
+
 @cache
 def _services_by_signing_name() -> dict[str, tuple[str, ...]]:
     found: dict[str, list[str]] = {}

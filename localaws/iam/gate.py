@@ -10,31 +10,23 @@ from xml.sax.saxutils import escape
 
 from localaws.iam import rules
 from localaws.iam.authorizer import AccessDeniedError, Authorizer
-from localaws.iam.calls import ApiCall, identify
+from localaws.iam.calls import ApiCall, identify, protocol_of
 from localaws.iam.principals import principal_of
 
 WsgiApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
-_PROTOCOLS = {
-    "s3": "rest-xml",
-    "lambda": "rest-json",
-    "sagemaker-runtime": "rest-json",
-    "sns": "query",
-    "iam": "query",
-    "sts": "query",
-    "cloudformation": "query",
-}
-# The error code each service answers a denial with (JSON services: AccessDeniedException).
+# The error code each service answers a denial with; JSON services say AccessDeniedException.
 _CODES = {
     "s3": "AccessDenied",
     "iam": "AccessDenied",
     "sts": "AccessDenied",
     "cloudformation": "AccessDenied",
+    "sqs": "AccessDenied",
+    "sns": "AuthorizationError",
 }
-_CODES |= {"sns": "AuthorizationError", "sqs": "AccessDenied"}
 
 
 def _answer(start_response: Any, service: str, code: str, message: str, status: str) -> list[bytes]:
-    protocol = _PROTOCOLS.get(service, "json")
+    protocol = protocol_of(service)
     if protocol == "rest-xml":
         body = f"<Error><Code>{code}</Code><Message>{escape(message)}</Message></Error>".encode()
         headers = [("Content-Type", "application/xml")]
