@@ -41,6 +41,9 @@ FILES = {
 CHANNEL_NAMES: tuple[str, ...] = tuple(CHANNELS)
 NUMERIC_CHANNELS = ("train", "validation", "test")
 # The content types SageMaker is told for each kind of channel.
+# SageMaker refuses an Autopilot job whose training data has fewer rows (CreateAutoMLJob's and
+# CreateAutoMLJobV2's input data: "a minimum of 500 rows"); the autopilot channel is train + validation.
+AUTOPILOT_MIN_ROWS = 500
 NUMERIC_CONTENT_TYPE = "text/csv"
 RAW_CONTENT_TYPE = "text/csv;header=present"
 

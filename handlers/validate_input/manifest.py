@@ -7,7 +7,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from contracts.dataset_layout import CHANNEL_NAMES, MANIFEST, NUMERIC_CHANNELS, SUPPORTED_FORMAT_VERSIONS
+from contracts.dataset_layout import (
+    AUTOPILOT_MIN_ROWS,
+    CHANNEL_NAMES,
+    MANIFEST,
+    NUMERIC_CHANNELS,
+    SUPPORTED_FORMAT_VERSIONS,
+)
 from handlers.common.errors import InvalidInput
 from training.tuning_ranges import PROBLEM_TYPES
 
@@ -89,7 +95,14 @@ def parse_manifest(body: bytes) -> Manifest:
     target = raw.get("target")
     if not isinstance(target, str) or not target:
         raise _fail("has no 'target' column name")
-    _rows(raw.get("rows"))  # validated, though the run does not need the counts
+    rows = _rows(raw.get("rows"))
+    autopilot_rows = rows["train"] + rows["validation"]
+    if autopilot_rows < AUTOPILOT_MIN_ROWS:
+        raise InvalidInput(
+            f"dataset: its autopilot channel has {autopilot_rows} rows (train + validation), and SageMaker "
+            f"Autopilot needs at least {AUTOPILOT_MIN_ROWS}; prepare a larger dataset (mlstack data prepare "
+            "--rows, or a bigger CSV)"
+        )
     return Manifest(
         target=target,
         problem_type=str(problem_type),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import io
 import json
 import os
@@ -15,6 +16,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from contracts.dataset_layout import AUTOPILOT_MIN_ROWS
 from localaws.iam.as_role import authorize_volume_key
 from localaws.iam.authorizer import AccessDeniedError
 from localaws.sagemaker import faults, procs, s3io
@@ -214,6 +216,12 @@ def run(job: AutoMLJob) -> None:
         job.done.set()
 
 
+def _data_rows(path: Path) -> int:
+    """Data rows of a CSV with a header (quoted newlines count once, as in a CSV reader)."""
+    with path.open(newline="", encoding="utf-8", errors="replace") as data:
+        return max(sum(1 for _ in csv.reader(data)) - 1, 0)
+
+
 def _download_csv(job: AutoMLJob, uri: str, dest: Path, channel: str) -> Path | None:
     try:
         role = job.request.get("RoleArn")
@@ -256,6 +264,13 @@ def _run(job: AutoMLJob, workdir: Path) -> None:
         if path is None:
             return
         paths[kind] = path
+    rows = _data_rows(paths["training"])
+    if rows < AUTOPILOT_MIN_ROWS:
+        reason = (
+            f"ClientError: The training data has {rows} rows; Autopilot needs at least {AUTOPILOT_MIN_ROWS}."
+        )
+        job.finish("Failed", "Failed", reason)
+        return
     criteria = job._completion()
     time_limit = float(criteria["MaxAutoMLJobRuntimeInSeconds"])
     spec = {

@@ -29,7 +29,7 @@ STACK_NAME = "MlStack-local"
 CDK = PROJECT_ROOT / "node_modules" / ".bin" / "cdk"
 STAGE = "local"
 # Small, seeded datasets: enough signal for honest metric bounds, little training time.
-DATASET_ROWS: dict[str, int | None] = {"bank": 3000, "digits": None, "diabetes": None, "breast_cancer": None}
+DATASET_ROWS: dict[str, int | None] = {"bank": 3000, "digits": None, "friedman": None}
 POLL_S = 0.5
 RUN_TIMEOUT_S = 240.0
 ABORT_CLEANUP_TIMEOUT_S = 120.0

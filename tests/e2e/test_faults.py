@@ -14,9 +14,10 @@ from tests.e2e.conftest import describe, wait_no_leftovers, wait_status
 pytestmark = pytest.mark.e2e
 
 NOTHING = {"endpoints": [], "endpoint_configs": [], "models": []}
-# Fault runs only need to reach their fault: the smallest budgets on the smallest binary dataset.
+# Fault runs only need to reach their fault: the smallest budgets on the binary dataset the success
+# tests prepare anyway (the bundled breast_cancer is below Autopilot's 500-row minimum).
 SMALL = {"tuning_max_jobs": 2, "tuning_max_parallel_jobs": 2, "autopilot_max_candidates": 1}
-FAST_DATASET = "breast_cancer"
+FAST_DATASET = "bank"
 
 
 def small(dataset: Any, **extra: Any) -> dict[str, Any]:
@@ -120,7 +121,7 @@ def test_when_one_training_path_fails_the_other_wins_alone(broken, survivor, fau
     evaluation = execution.output["evaluation"]
     assert list(evaluation["metrics"]) == [survivor]
     assert evaluation["winner"] == survivor
-    assert evaluation["metrics"][survivor]["auc"] > 0.9
+    assert evaluation["metrics"][survivor]["auc"] > 0.75  # the success tests' floor for bank
 
     # And the report says the failed path failed and why
     failed_branch = "TuningFailed" if broken == "tuning" else "AutopilotFailed"

@@ -14,6 +14,7 @@ import pytest
 
 from tests.e2e.conftest import (
     CDK,
+    DATASET_ROWS,
     Deployment,
     cdk_env,
     describe,
@@ -87,7 +88,7 @@ def test_runs_that_outlive_the_timeout_end_timed_out_and_leave_nothing(
     sm, sfn, s3 = aws("sagemaker"), aws("stepfunctions"), aws("s3")
     prefix = short_stack["NamePrefix"]
     dataset = f"s3://{short_stack['DataBucketName']}/datasets/{FAST_DATASET}/"
-    prepare(FAST_DATASET, tmp_path, upload=dataset, s3_client=s3)
+    prepare(FAST_DATASET, tmp_path, rows=DATASET_ROWS[FAST_DATASET], upload=dataset, s3_client=s3)
     # Given endpoints that take longer to come up than an execution may last
     faults.add(delay_endpoint_s=TIMEOUT_MINUTES * 60)
 

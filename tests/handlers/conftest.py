@@ -163,7 +163,7 @@ def manifest(problem_type: str = "binary", **overrides: Any) -> dict[str, Any]:
         "classes": classes,
         "raw_columns": ["age", "job", "y"],
         "feature_names": ["age", "job_admin", "job_other"],
-        "rows": {"train": 70, "validation": 15, "test": 15},
+        "rows": {"train": 700, "validation": 150, "test": 150},
         "channels": {
             "train": "train/",
             "validation": "validation/",

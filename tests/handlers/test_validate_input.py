@@ -358,6 +358,11 @@ BAD_DATASETS: list[tuple[str, dict[str, Any], str]] = [
     ),
     ("format version", {"doc": manifest(format_version=9)}, "format_version 9"),
     (
+        "too few rows for autopilot",
+        {"doc": manifest(rows={"train": 400, "validation": 99, "test": 100})},
+        "autopilot channel has 499 rows .* SageMaker Autopilot needs at least 500",
+    ),
+    (
         "channel escapes the prefix",
         {"doc": manifest(channels={**manifest()["channels"], "test": "../x/"})},
         "relative",

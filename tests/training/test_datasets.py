@@ -1,4 +1,4 @@
-"""Dataset loaders: scikit-learn's bundled sets, CSV files with any delimiter, row sampling."""
+"""Dataset loaders: scikit-learn's bundled and generated sets, CSV files with any delimiter, row sampling."""
 
 import pytest
 
@@ -12,6 +12,7 @@ from training.errors import DatasetError
         ("breast_cancer", "diagnosis", "binary", 569),
         ("digits", "digit", "multiclass", 1797),
         ("diabetes", "progression", "regression", 442),
+        ("friedman", "response", "regression", 2000),
     ],
 )
 def test_sklearn_sets_load_offline_as_frames_with_a_named_target(name, target, problem_type, rows):
@@ -20,6 +21,13 @@ def test_sklearn_sets_load_offline_as_frames_with_a_named_target(name, target, p
     assert dataset.target == target and target in dataset.frame.columns
     assert dataset.problem_type == problem_type
     assert len(dataset.frame) == rows
+
+
+def test_friedman_is_generated_seeded_and_sized_by_rows():
+    first, again = load_dataset("friedman", rows=600, seed=3), load_dataset("friedman", rows=600, seed=3)
+    assert len(first.frame) == 600
+    assert first.frame.equals(again.frame)
+    assert not first.frame.equals(load_dataset("friedman", rows=600, seed=4).frame)
 
 
 def test_breast_cancer_target_holds_class_names():

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from moto import mock_aws
 
+from contracts.dataset_layout import AUTOPILOT_MIN_ROWS
 from localaws import sagemaker as local_sagemaker
 
 REGION = "us-east-1"
@@ -75,14 +76,18 @@ def header_csv(x: np.ndarray, y: np.ndarray, target: str = "y") -> bytes:
 
 @pytest.fixture
 def dataset(aws: None) -> dict[str, Any]:
-    """s3://BUCKET/data/{train,validation,empty,autopilot}/ with a tiny seeded binary task."""
+    """s3://BUCKET/data/{train,validation,empty,autopilot,small}/: a small seeded binary task.
+
+    autopilot/ has just enough rows for Autopilot (500); small/ has one row too few.
+    """
     s3 = boto3.client("s3", region_name=REGION)
     s3.create_bucket(Bucket=BUCKET)
-    x, y = make_binary(400, 5, seed=7)
-    s3.put_object(Bucket=BUCKET, Key="data/train/train.csv", Body=label_first_csv(x[:300], y[:300]))
-    s3.put_object(Bucket=BUCKET, Key="data/validation/validation.csv", Body=label_first_csv(x[300:], y[300:]))
+    x, y = make_binary(AUTOPILOT_MIN_ROWS, 5, seed=7)
+    s3.put_object(Bucket=BUCKET, Key="data/train/train.csv", Body=label_first_csv(x[:375], y[:375]))
+    s3.put_object(Bucket=BUCKET, Key="data/validation/validation.csv", Body=label_first_csv(x[375:], y[375:]))
     s3.put_object(Bucket=BUCKET, Key="data/empty/empty.csv", Body=b"")
     s3.put_object(Bucket=BUCKET, Key="data/autopilot/train.csv", Body=header_csv(x, y))
+    s3.put_object(Bucket=BUCKET, Key="data/small/autopilot/train.csv", Body=header_csv(x[1:], y[1:]))
     return {"x": x, "y": y, "bucket": BUCKET, "prefix": f"s3://{BUCKET}/data"}
 
 

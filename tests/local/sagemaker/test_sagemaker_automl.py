@@ -119,6 +119,17 @@ def test_automl_missing_target_fails_with_a_client_error(sm, dataset):
     assert "'nope'" in job["FailureReason"]
 
 
+def test_automl_refuses_fewer_rows_than_sagemakers_minimum(sm, dataset):
+    # Given training data one row short of Autopilot's documented minimum
+    sm.create_auto_ml_job_v2(**automl_request("automl-small", f"{dataset['prefix']}/small"))
+    # When the job runs, Then it fails saying how many rows it had and needs
+    job = wait_automl(sm, "automl-small")
+    assert job["AutoMLJobStatus"] == "Failed"
+    assert (
+        job["FailureReason"] == "ClientError: The training data has 499 rows; Autopilot needs at least 500."
+    )
+
+
 def test_automl_stop_ends_stopped(sm, dataset):
     sm.create_auto_ml_job_v2(**automl_request("automl-stop", dataset["prefix"]))
     sm.stop_auto_ml_job(AutoMLJobName="automl-stop")
