@@ -10,7 +10,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
@@ -29,9 +29,9 @@ from localaws.settings import (
     access_log_file,
     endpoint_url,
 )
+from localaws.wsgi import WsgiApp, body_of
 
 LOG = logging.getLogger(__name__)
-WsgiApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
 
 
 def _json(start_response: Any, status: str, body: dict[str, Any]) -> list[bytes]:
@@ -84,9 +84,7 @@ class Dispatcher:
 
     @staticmethod
     def _cfn_response(environ: dict[str, Any], start_response: Any, token: str) -> list[bytes]:
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        raw = environ["wsgi.input"].read(length) if length else b""
-        if cfn_responses.deliver(token, raw):
+        if cfn_responses.deliver(token, body_of(environ)):
             start_response("200 OK", [("Content-Length", "0")])
             return [b""]
         return _json(start_response, "404 Not Found", {"message": f"no custom resource waits for {token}"})

@@ -6,16 +6,15 @@ type), so without this gate a run could pass offline that AWS refuses on the fir
 
 from __future__ import annotations
 
-import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
 from localaws.validation.model import refusal, service_model, validation_message
 from localaws.validation.semantic import error_code, semantic_errors
+from localaws.wsgi import WsgiApp, aws_error, body_of
 
-WsgiApp = Callable[[dict[str, Any], Any], Iterable[bytes]]
 # The JSON-protocol services the stack calls; each request names its operation in X-Amz-Target.
 SERVICES = ("sagemaker", "stepfunctions", "service-quotas")
 
@@ -54,24 +53,10 @@ def validating(app: WsgiApp) -> WsgiApp:
 
     def gate(environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         target = environ.get("HTTP_X_AMZ_TARGET")
-        if not target:
-            return app(environ, start_response)
-        length = int(environ.get("CONTENT_LENGTH") or 0)
-        body = environ["wsgi.input"].read(length) if length else b""
-        environ["wsgi.input"] = io.BytesIO(body)  # read once here, again by moto
-        refused = refuse(target, body)
+        refused = refuse(target, body_of(environ)) if target else None
         if refused is None:
             return app(environ, start_response)
         code, message = refused
-        data = json.dumps({"__type": code, "message": message}).encode()
-        start_response(
-            "400 Bad Request",
-            [
-                ("Content-Type", "application/x-amz-json-1.1"),
-                ("Content-Length", str(len(data))),
-                ("x-amzn-ErrorType", code),
-            ],
-        )
-        return [data]
+        return aws_error(start_response, "json", "400 Bad Request", code, message)
 
     return gate
