@@ -28,17 +28,22 @@ class Entry:
 
 
 class AccessLog:
-    """Appends entries to a JSON-lines file (thread-safe; the file survives the server for reports)."""
+    """Appends entries to a JSON-lines file, kept open (every request writes; thread-safe)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.Lock()
         path.parent.mkdir(parents=True, exist_ok=True)
+        self._out = path.open("a", encoding="utf-8", buffering=1)  # line-buffered: readable at once
 
     def write(self, entry: Entry) -> None:
         line = json.dumps(asdict(entry) | {"time": entry.time or round(time.time(), 3)})
-        with self._lock, self.path.open("a", encoding="utf-8") as out:
-            out.write(line + "\n")
+        with self._lock:
+            self._out.write(line + "\n")
+
+    def close(self) -> None:
+        with self._lock:
+            self._out.close()
 
 
 def read(path: Path) -> Iterator[Entry]:

@@ -7,7 +7,7 @@ SageMaker asks it before a job reads or writes S3 or uses a key as its execution
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Literal
 
@@ -53,23 +53,28 @@ class Authorizer:
     def close(self) -> None:
         if self._evaluator is not None:
             self._evaluator.close()
+        self.log.close()
 
     def authorize(self, principal: Principal, checks: Sequence[Check], call: str) -> None:
         """Log each check's decision; raise AccessDeniedError for the first refusal (enforce mode only)."""
         if self._evaluator is None:
             return
+        # Read once per call: a call's checks (an S3 read and the KMS decrypt behind it) share them.
+        identity = policies.identity_policies(principal.role_arn) if principal.role_arn else {}
         for check in checks:
-            decision, statement, refusal = self._judge(principal, check)
+            decision, statement, refusal = self._judge(principal, check, identity)
             self.log.write(Entry(principal.arn, check.action, check.resource, decision, statement, call))
             if refusal is not None and self.mode == "enforce":
                 raise AccessDeniedError(refusal, check.action, check.resource)
 
-    def _judge(self, principal: Principal, check: Check) -> tuple[str, str | None, str | None]:
+    def _judge(
+        self, principal: Principal, check: Check, identity: Mapping[str, str]
+    ) -> tuple[str, str | None, str | None]:
         """(decision, deciding statement, AWS's refusal or None) for one check."""
         if principal.is_administrator:
             return "Administrator", None, None
         try:
-            decision = self._decide(principal, check)
+            decision = self._decide(principal, check, identity)
         except InvalidAccessRequestError as error:
             # A check this emulator builds wrongly must never pass silently.
             reason = f"{_head(principal.arn, check)} (the local AWS cannot evaluate this check: {error})"
@@ -77,7 +82,7 @@ class Authorizer:
         refusal = None if decision.allowed else denial_message(principal.arn, check, decision)
         return decision.decision, decision.statement, refusal
 
-    def _decide(self, principal: Principal, check: Check) -> Decision:
+    def _decide(self, principal: Principal, check: Check, identity: Mapping[str, str]) -> Decision:
         assert self._evaluator is not None
         context: dict[str, ContextValue] = {
             "aws:SecureTransport": "true",  # SDKs call AWS over TLS; locally the same calls use plain HTTP
@@ -94,9 +99,7 @@ class Authorizer:
                 resource=check.resource,
                 account_id=ACCOUNT_ID,
                 context=context,
-                identity_policies=policies.identity_policies(principal.role_arn)
-                if principal.role_arn
-                else {},
+                identity_policies=identity,
                 resource_policy=None
                 if check.resource_policy is None
                 else policies.as_json(check.resource_policy),

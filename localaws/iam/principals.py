@@ -51,6 +51,7 @@ class SessionCredentials:
 
 
 _sessions: dict[tuple[str, str], SessionCredentials] = {}
+_principals: dict[str, Principal] = {}
 _lock = threading.Lock()
 
 
@@ -81,7 +82,12 @@ def principal_of(access_key_id: str | None) -> Principal | None:
         return ADMINISTRATOR
     if not access_key_id:
         return None
+    if access_key_id in _principals:  # every request asks; moto's own look-up scans all sessions
+        return _principals[access_key_id]
     from moto.sts.models import sts_backends
 
     assumed = sts_backends[ACCOUNT_ID][_PARTITION].get_assumed_role_from_access_key(access_key_id)
-    return None if assumed is None else Principal(arn=assumed.arn, role_arn=assumed.role_arn)
+    if assumed is None:
+        return None
+    _principals[access_key_id] = Principal(arn=assumed.arn, role_arn=assumed.role_arn)
+    return _principals[access_key_id]
