@@ -12,7 +12,6 @@ import re
 import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from contracts.local_aws import ACCOUNT_ID, REGION
 from localaws.iam import policies
@@ -343,8 +342,3 @@ _RESOLVERS: dict[str, Callable[[ApiCall, str], list[Check]]] = {
     "ssm": _ssm,
     "cloudformation": _cloudformation,
 }
-
-
-def describe(checks_: Sequence[Check]) -> list[dict[str, Any]]:
-    """Checks as plain data (tests, debugging)."""
-    return [{"action": c.action, "resource": c.resource, "context": dict(c.context)} for c in checks_]
