@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -15,10 +13,8 @@ from typing import Any
 
 import boto3
 
-from benchmarks.common import ROOT
 from contracts.local_aws import client_env
-from localaws import ports
-from localaws.process import health
+from localaws import ports, process
 
 REQUESTS = 300
 TRUST = {
@@ -34,23 +30,15 @@ TRUST = {
 
 @contextmanager
 def _server(iam: str) -> Iterator[dict[str, str]]:
-    port = ports.free_port()
+    """A local AWS of its own (free port, private state dir), started as `mlstack local up` does."""
     with tempfile.TemporaryDirectory() as state:
-        env = {**os.environ, "MLSTACK_STATE_DIR": state}
-        command = [sys.executable, "-m", "localaws.server", "--port", str(port), "--iam", iam]
-        proc = subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-        )
+        os.environ["MLSTACK_STATE_DIR"] = state
+        port = ports.free_port()
+        process.up(port=port, iam=iam)
         try:
-            deadline = time.monotonic() + 60
-            while health(port) is None:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"local AWS ({iam}) did not start")
-                time.sleep(0.1)
             yield client_env(port)
         finally:
-            proc.terminate()
-            proc.wait(timeout=15)
+            process.down()
 
 
 def _client(env: dict[str, str], service: str, **keys: str) -> Any:

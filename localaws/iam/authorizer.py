@@ -14,9 +14,15 @@ from typing import Literal
 from contracts.local_aws import ACCOUNT_ID, REGION
 from localaws.iam import policies
 from localaws.iam.access_log import AccessLog, Entry
-from localaws.iam.evaluator import AccessRequest, Decision, InvalidAccessRequestError, PolicyEvaluator
+from localaws.iam.evaluator import (
+    AccessRequest,
+    ContextValue,
+    Decision,
+    InvalidAccessRequestError,
+    PolicyEvaluator,
+)
 from localaws.iam.principals import Principal
-from localaws.iam.rules import Check, ContextValue
+from localaws.iam.rules import Check
 
 Mode = Literal["enforce", "audit", "off"]
 MODES: tuple[Mode, ...] = ("enforce", "audit", "off")

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import re
 import urllib.parse
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from contracts.local_aws import ACCOUNT_ID, REGION
 from localaws.iam import policies
 from localaws.iam.calls import ApiCall
-
-ContextValue = str | Sequence[str]
+from localaws.iam.evaluator import ContextValue
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from localaws import ports
 from localaws.iam.access_log import read
 from localaws.settings import client_env
 from tests.local.conftest import LocalAwsHandle, start_server
+from tests.local.sagemaker.conftest import wait_until
 
 ACCOUNT = "123456789012"
 REGION = "us-east-1"
@@ -235,18 +236,6 @@ def test_every_decision_is_in_the_access_log(aws: Enforcing, bucket: str) -> Non
     assert entry.call == "s3:GetObject"
 
 
-def _wait_for(condition: Any, timeout: float = 20) -> Any:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = condition()
-        if found:
-            return found
-        time.sleep(0.2)
-    raise AssertionError("timed out")
-
-
 def test_eventbridge_invokes_a_function_only_when_its_policy_lets_the_rule_in(aws: Enforcing) -> None:
     from tests.local.conftest import code_zip
 
@@ -275,7 +264,7 @@ def test_eventbridge_invokes_a_function_only_when_its_policy_lets_the_rule_in(aw
     # When an event matches
     events.put_events(Entries=[{"Source": "tests.iam", "DetailType": "t", "Detail": "{}"}])
     # Then EventBridge's invocation is allowed for one function and refused for the other
-    decided = _wait_for(
+    decided = wait_until(
         lambda: (
             {
                 e.resource.rsplit(":", 1)[-1]: e.decision
