@@ -7,7 +7,9 @@ Entry points for the local AWS server:
     POST   /faults  {"fail": "training|tuning|automl|endpoint|invocation", "reason": "...", "count": N}
                     the next N (default: all, until cleared) such jobs/endpoints/InvokeEndpoint calls
                     fail with that reason (invocations as ModelError);
-                    {"throttle": "<Action>", "count": N}: that API action raises ThrottlingException N times;
+                    {"error": "<Code>", "action": "<Action>", "count": N}: that API action answers
+                    that error N times (codes in faults.API_ERRORS; {"throttle": "<Action>"} is short
+                    for ThrottlingException);
                     {"delay_endpoint_s": S}: endpoints stay Creating S seconds longer.
     DELETE /faults  clear all faults;  GET /faults  the active faults.
     POST   /quotas  {"name": "<SageMaker quota name>", "value": N}: set its applied value (Service Quotas);
@@ -34,8 +36,10 @@ def install() -> None:
     with _lock:
         from localaws.sagemaker import api, sfn_integration
 
-        # ThrottlingException is not in SageMaker's error shapes (AWS returns it all the same).
-        warnings.filterwarnings("ignore", message=r"Exception\(ThrottlingException\)")
+        # These are not in SageMaker's error shapes (AWS returns them all the same).
+        warnings.filterwarnings(
+            "ignore", message=r"Exception\((ThrottlingException|AccessDeniedException|ValidationException)\)"
+        )
         api.install()
         sfn_integration.install()
         if not _installed:

@@ -170,13 +170,18 @@ class StateTaskServiceSageMaker(callback.StateTaskServiceCallback):
 
 
 def _aws_sdk_from_error(original: Callable[..., Any]) -> Callable[..., Any]:
-    """aws-sdk:sagemaker errors as Step Functions names them: SageMaker.<Code>Exception."""
+    """aws-sdk:sagemaker errors as Step Functions names them.
+
+    An error SageMaker's model declares is SageMaker.<Code>Exception; any other (a throttle, a validation
+    error, an access denial) is SageMaker.SageMakerException, the SDK's generic class. botocore raises a
+    class of the code's name only for declared errors, a bare ClientError otherwise.
+    """
 
     def from_error(self: Any, env: Any, ex: Exception) -> Any:
         if isinstance(ex, ClientError) and str(self.resource.api_name).lower() == "sagemaker":
             err = ex.response.get("Error", {})
             meta = ex.response.get("ResponseMetadata", {})
-            code = str(err.get("Code") or "SageMaker")
+            code = type(ex).__name__ if type(ex) is not ClientError else "SageMaker"
             name = f"SageMaker.{code}" if code.endswith("Exception") else f"SageMaker.{code}Exception"
             cause = (
                 f"{err.get('Message', '')} (Service: SageMaker, Status Code: {meta.get('HTTPStatusCode')}, "
