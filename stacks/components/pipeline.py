@@ -20,13 +20,14 @@ from stacks.components.grants import key_grants_for_sagemaker
 from stacks.components.log_groups import encrypted_log_group
 from stacks.components.nag import acknowledge, resource_finding
 from stacks.components.sagemaker_tasks import (
+    ERROR_PATH,
     automl_job_parameters,
     sdk_call,
     tuning_job_state,
 )
 from stacks.config import StageConfig
 
-_ERROR = "$.error"
+_ERROR = ERROR_PATH
 _SAGEMAKER_KINDS = (
     "hyper-parameter-tuning-job",
     "training-job",
@@ -35,7 +36,15 @@ _SAGEMAKER_KINDS = (
     "endpoint-config",
     "endpoint",
 )
-_LAMBDA_TRANSIENT_ERRORS = ["Lambda.TooManyRequestsException", "Lambda.ServiceException"]
+# Not Lambda.AWSLambdaException (CDK's default retries it): it is the name of every error Lambda's model
+# does not declare, access denials among them. Our handlers are idempotent, so a client-side timeout
+# (the function may have run) is safe to retry.
+_LAMBDA_TRANSIENT_ERRORS = [
+    "Lambda.TooManyRequestsException",
+    "Lambda.ServiceException",
+    "Lambda.SdkClientException",
+    "Lambda.ClientExecutionTimeoutException",
+]
 # The execution as the handlers see it: enough to derive every resource name without any state.
 _EXECUTION = {
     "name": sfn.JsonPath.string_at("$$.Execution.Name"),
@@ -135,6 +144,7 @@ class Pipeline(Construct):
             lambda_function=function,
             payload=sfn.TaskInput.from_object(payload),
             payload_response_only=True,
+            retry_on_service_exceptions=False,
             result_path=result_path,
         )
         task.add_retry(
@@ -147,6 +157,37 @@ class Pipeline(Construct):
     def _failed(self, id: str, error: str, cause: str) -> sfn.Pass:
         """Record an error of our own naming, as a Catch would, so the failure path can report it."""
         return sfn.Pass(self, id, parameters={"Error": error, "Cause": cause}, result_path=_ERROR)
+
+    def _with_cause(self, id: str, then: sfn.IChainable) -> sfn.Choice:
+        """Give a caught error a Cause before `then` reads it.
+
+        A Fail state's Cause is optional, so an error output may have none; reading an absent field raises
+        States.Runtime, which no Catch catches, and the failure would go unreported.
+        """
+        cause = f"{_ERROR}.Cause"
+        missing = sfn.Pass(
+            self,
+            f"{id}WithoutCause",
+            parameters={"Error.$": f"{_ERROR}.Error", "Cause": "no cause was given"},
+            result_path=_ERROR,
+        )
+        choice = sfn.Choice(self, f"Has{id}Cause")
+        return choice.when(sfn.Condition.is_present(cause), then).otherwise(missing.next(then))
+
+    def _failure_reason(self, error: str, described: str) -> sfn.Chain:
+        """Record a Describe's FailureReason as the Cause of `error`; SageMaker may leave it out."""
+        reason = f"{described}.FailureReason"
+        given = sfn.Pass(
+            self, f"{error}Reason", parameters={"Error": error, "Cause.$": reason}, result_path=_ERROR
+        )
+        missing = sfn.Pass(
+            self,
+            f"{error}WithoutReason",
+            parameters={"Error": error, "Cause": "SageMaker gave no FailureReason"},
+            result_path=_ERROR,
+        )
+        choice = sfn.Choice(self, f"Has{error}Reason")
+        return choice.when(sfn.Condition.is_present(reason), given).otherwise(missing).afterwards()
 
     # --- TrainCandidates -------------------------------------------------------------------------
 
@@ -172,7 +213,7 @@ class Pipeline(Construct):
         )
 
     def _tuning_branch(self, xgboost_image: str, timeout: Duration) -> sfn.IChainable:
-        failed = self._branch_failed("TuningFailed", "tuning")
+        failed = self._with_cause("TuningFailed", self._branch_failed("TuningFailed", "tuning"))
         tune = sfn.CustomState(
             self,
             "Tune",
@@ -191,13 +232,13 @@ class Pipeline(Construct):
             "describeTrainingJob",
             parameters={"TrainingJobName": sfn.JsonPath.string_at("$.tuning.best_training_job")},
             resources=[sagemaker_arn("training-job", self._prefix)],
+            failure=failed,
             result_selector={
                 "model_data.$": "$.ModelArtifacts.S3ModelArtifacts",
                 "image.$": "$.AlgorithmSpecification.TrainingImage",
             },
             result_path="$.best",
         )
-        describe_best.add_catch(failed, result_path=_ERROR)
         succeeded = sfn.Pass(
             self,
             "TuningSucceeded",
@@ -217,13 +258,14 @@ class Pipeline(Construct):
 
     def _autopilot_branch(self) -> sfn.IChainable:
         job_arn = sagemaker_arn("automl-job", self._prefix)
-        failed = self._branch_failed("AutopilotFailed", "autopilot")
+        failed = self._with_cause("AutopilotFailed", self._branch_failed("AutopilotFailed", "autopilot"))
         start = sdk_call(
             self,
             "StartAutopilot",
             "createAutoMLJobV2",
             parameters=automl_job_parameters(role_arn=self._role_arn, key_arn=self._key.key_arn),
             resources=[job_arn],
+            failure=failed,
         )
         job_name = {"AutoMLJobName": sfn.JsonPath.string_at(run_path("names", "automl_job"))}
         describe = sdk_call(
@@ -232,6 +274,7 @@ class Pipeline(Construct):
             "describeAutoMLJobV2",
             parameters=job_name,
             resources=[job_arn],
+            failure=failed,
             result_selector={
                 "status.$": "$.AutoMLJobStatus",
                 "secondary_status.$": "$.AutoMLJobSecondaryStatus",
@@ -245,6 +288,7 @@ class Pipeline(Construct):
             "describeAutoMLJobV2",
             parameters=job_name,
             resources=[job_arn],
+            failure=failed,
             result_selector={
                 "candidate.$": "$.BestCandidate.CandidateName",
                 "objective.$": "$.BestCandidate.FinalAutoMLJobObjectiveMetric",
@@ -258,12 +302,12 @@ class Pipeline(Construct):
             "describeAutoMLJobV2",
             parameters=job_name,
             resources=[job_arn],
-            result_selector={"Error": "AutopilotJobFailed", "Cause.$": "$.FailureReason"},
-            result_path=_ERROR,
+            failure=failed,
+            result_path="$.described",
         )
-        stop = sdk_call(self, "StopAutopilot", "stopAutoMLJob", parameters=job_name, resources=[job_arn])
-        for task in (start, describe, describe_best, describe_failure, stop):
-            task.add_catch(failed, result_path=_ERROR)
+        stop = sdk_call(
+            self, "StopAutopilot", "stopAutoMLJob", parameters=job_name, resources=[job_arn], failure=failed
+        )
         succeeded = sfn.Pass(
             self,
             "AutopilotSucceeded",
@@ -282,7 +326,9 @@ class Pipeline(Construct):
             status_path="$.autopilot.status",
             done={"Completed": describe_best.next(succeeded)},
             failed={
-                "Failed": describe_failure.next(failed),
+                "Failed": describe_failure.next(
+                    self._failure_reason("AutopilotJobFailed", "$.described")
+                ).next(failed),
                 "Stopped": self._failed(
                     "AutopilotStopped", "AutopilotJobStopped", "The AutoML job was stopped"
                 ).next(failed),
@@ -300,7 +346,7 @@ class Pipeline(Construct):
         self,
         name: str,
         *,
-        describe: sfn.TaskStateBase,
+        describe: sfn.IChainable,
         status_path: str,
         done: dict[str, sfn.IChainable],
         failed: dict[str, sfn.IChainable],
@@ -328,6 +374,10 @@ class Pipeline(Construct):
     # --- Deploy ----------------------------------------------------------------------------------
 
     def _deploy(self, failure: sfn.IChainable) -> sfn.IChainable:
+        # Inside the Map, a failure ends the iteration with the error as caught; the Map's Catch takes it.
+        model_failed = sfn.Fail(
+            self, "CreateModelFailed", error_path=f"{_ERROR}.Error", cause_path=f"{_ERROR}.Cause"
+        )
         create_model = sdk_call(
             self,
             "CreateModel",
@@ -340,6 +390,7 @@ class Pipeline(Construct):
                 "Tags": sfn.JsonPath.list_at("$.Tags"),
             },
             resources=[sagemaker_arn("model", self._prefix)],
+            failure=model_failed,
         )
         create_models = sfn.Map(
             self,
@@ -360,6 +411,7 @@ class Pipeline(Construct):
                 "Tags": sfn.JsonPath.list_at(run_path("tags")),
             },
             resources=[sagemaker_arn("endpoint-config", self._prefix)],
+            failure=failure,
         )
         endpoint_arn = sagemaker_arn("endpoint", self._prefix)
         create_endpoint = sdk_call(
@@ -372,6 +424,7 @@ class Pipeline(Construct):
                 "Tags": sfn.JsonPath.list_at(run_path("tags")),
             },
             resources=[endpoint_arn, sagemaker_arn("endpoint-config", self._prefix)],
+            failure=failure,
         )
         endpoint_name = {"EndpointName": sfn.JsonPath.string_at(run_path("names", "endpoint"))}
         describe = sdk_call(
@@ -380,6 +433,7 @@ class Pipeline(Construct):
             "describeEndpoint",
             parameters=endpoint_name,
             resources=[endpoint_arn],
+            failure=failure,
             result_selector={"status.$": "$.EndpointStatus"},
             result_path="$.endpoint",
         )
@@ -389,11 +443,10 @@ class Pipeline(Construct):
             "describeEndpoint",
             parameters=endpoint_name,
             resources=[endpoint_arn],
-            result_selector={"Error": "EndpointCreationFailed", "Cause.$": "$.FailureReason"},
-            result_path=_ERROR,
+            failure=failure,
+            result_path="$.described",
         )
-        for state in (create_models, create_config, create_endpoint, describe, describe_failure):
-            state.add_catch(failure, result_path=_ERROR)
+        create_models.add_catch(failure, result_path=_ERROR)
         evaluate = self._lambda(
             "Evaluate",
             self._functions.evaluate,
@@ -411,7 +464,11 @@ class Pipeline(Construct):
             describe=describe,
             status_path="$.endpoint.status",
             done={"InService": in_service},
-            failed={"Failed": describe_failure.next(failure)},
+            failed={
+                "Failed": describe_failure.next(
+                    self._failure_reason("EndpointCreationFailed", "$.described")
+                ).next(failure)
+            },
             limit_path=run_path("limits", "endpoint_max_polls"),
             on_limit=self._failed(
                 "EndpointTimedOut", "EndpointTimedOut", "The endpoint did not reach InService in time"
@@ -491,7 +548,7 @@ class Pipeline(Construct):
         notify = self._notify("NotifyFailure", topic, "ML Stack run failed")
         fail = sfn.Fail(self, "Failed", error_path="$.error.Error", cause_path="$.error.Cause")
         cleanup.next(summary).next(notify).next(fail)
-        return cleanup
+        return self._with_cause("Failure", cleanup)
 
     # --- IAM -------------------------------------------------------------------------------------
 

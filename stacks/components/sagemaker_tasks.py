@@ -12,20 +12,20 @@ from constructs import Construct
 from contracts.dataset_layout import NUMERIC_CONTENT_TYPE, RAW_CONTENT_TYPE
 from contracts.run import run_path
 
-# aws-sdk integrations name errors after the service's exceptions; unmodelled ones (throttling)
-# arrive as SageMaker.SageMakerException. Quota (ResourceLimitExceeded) and name collisions
-# (ResourceInUse) are modelled and deliberately absent: retrying them cannot help.
-SDK_TRANSIENT_ERRORS = [
-    "SageMaker.SageMakerException",
-    "SageMaker.ThrottlingException",
-    "SageMaker.InternalFailureException",
-    "SageMaker.ServiceUnavailableException",
-]
+ERROR_PATH = "$.error"
+# SageMaker's service model declares only ConflictException, ResourceAlreadyExists, ResourceInUse,
+# ResourceLimitExceeded and ResourceNotFound. The aws-sdk integration names every other error
+# SageMaker.SageMakerException: a throttle or an internal error, but also a validation error or an access
+# denial. A Retry cannot tell them apart; the Cause can ("<message> (Service: SageMaker, Status Code: …)").
+UNMODELLED_ERROR = "SageMaker.SageMakerException"
+TRANSIENT_CAUSES = ("*Rate exceeded*", "*Throttl*", "*Status Code: 5*")
 
 
-def with_retry(task: sfn.TaskStateBase, errors: list[str]) -> None:
-    """Retry transient errors with backoff (as AWS's own tests: 5 s, doubling, 5 attempts)."""
-    task.add_retry(errors=errors, interval=Duration.seconds(5), backoff_rate=2, max_attempts=5)
+def _transient(cause_path: str) -> sfn.Condition:
+    return sfn.Condition.and_(
+        sfn.Condition.is_present(cause_path),
+        sfn.Condition.or_(*(sfn.Condition.string_matches(cause_path, p) for p in TRANSIENT_CAUSES)),
+    )
 
 
 def sdk_call(
@@ -35,23 +35,39 @@ def sdk_call(
     *,
     parameters: dict[str, Any],
     resources: list[str],
+    failure: sfn.IChainable,
     result_selector: dict[str, Any] | None = None,
     result_path: str | None = sfn.JsonPath.DISCARD,
-) -> tasks.CallAwsService:
-    """One aws-sdk:sagemaker call, IAM-scoped to `resources`, retried on transient errors."""
-    task = tasks.CallAwsService(
-        scope,
-        id,
-        service="sagemaker",
-        action=action,
-        parameters=parameters,
-        iam_resources=resources,
-        iam_action=f"sagemaker:{action[0].upper()}{action[1:]}",
-        result_selector=result_selector,
-        result_path=result_path,
-    )
-    with_retry(task, SDK_TRANSIENT_ERRORS)
-    return task
+) -> sfn.Chain:
+    """One aws-sdk:sagemaker call, IAM-scoped to `resources`; only a transient error is tried again.
+
+    A permanent error (validation, access, quota, a name in use) goes to `failure` at once. A throttle or an
+    internal error leads to `<id>Again`, which retries with backoff: the same request met a transient error,
+    so a permanent one cannot follow, and a create that had succeeded meets ResourceInUse, never a second job.
+    """
+
+    def call(name: str) -> tasks.CallAwsService:
+        return tasks.CallAwsService(
+            scope,
+            name,
+            service="sagemaker",
+            action=action,
+            parameters=parameters,
+            iam_resources=resources,
+            iam_action=f"sagemaker:{action[0].upper()}{action[1:]}",
+            result_selector=result_selector,
+            result_path=result_path,
+        )
+
+    first, again = call(id), call(f"{id}Again")
+    again.add_retry(errors=[UNMODELLED_ERROR], interval=Duration.seconds(5), backoff_rate=2, max_attempts=4)
+    again.add_catch(failure, result_path=ERROR_PATH)
+    pause = sfn.Wait(scope, f"Before{id}Again", time=sfn.WaitTime.duration(Duration.seconds(2)))
+    transient = sfn.Choice(scope, f"Is{id}ErrorTransient")
+    transient.when(_transient(f"{ERROR_PATH}.Cause"), pause.next(again)).otherwise(failure)
+    first.add_catch(transient, errors=[UNMODELLED_ERROR], result_path=ERROR_PATH)
+    first.add_catch(failure, result_path=ERROR_PATH)
+    return sfn.Chain.custom(first, [first, again], again)
 
 
 def training_channel(name: str) -> dict[str, Any]:

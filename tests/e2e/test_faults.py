@@ -189,18 +189,43 @@ def test_when_no_variant_can_be_scored_evaluation_fails_and_keeps_its_report(
     assert json.loads(files["evaluation.json"])["winner"] is None
 
 
-def test_a_throttled_create_endpoint_is_retried_and_the_run_succeeds(faults, run, dataset, local_aws):
+def test_a_throttled_create_endpoint_is_tried_again_and_the_run_succeeds(faults, run, dataset, local_aws):
     # Given CreateEndpoint is throttled twice
     faults.add(throttle="CreateEndpoint", count=2)
 
     # When a run starts
     execution = run(small(dataset))
 
-    # Then the run succeeds, having retried CreateEndpoint (the throttles were consumed)
+    # Then the run succeeds: the throttle's Cause led to CreateEndpointAgain, whose retry met the second
     assert execution.status == "SUCCEEDED", (execution.error, execution.cause)
-    assert faults.active()["throttle"] == {"CreateEndpoint": 0}
-    throttled = [e for e in execution.events if "ThrottlingException" in json.dumps(e, default=str)]
-    assert throttled, "no throttled attempt was recorded in the history"
+    assert faults.active()["errors"] == {"CreateEndpoint": {"code": "ThrottlingException", "count": 0}}
+    assert "CreateEndpointAgain" in execution.entered()
+    throttled = [e for e in execution.events if "Rate exceeded" in json.dumps(e, default=str)]
+    assert len(throttled) >= 2, "the throttled attempts are not in the history"
+
+
+@pytest.mark.parametrize(
+    ("code", "action", "error"),
+    [
+        ("ValidationException", "CreateEndpointConfig", "SageMaker.SageMakerException"),
+        ("AccessDeniedException", "CreateEndpoint", "SageMaker.SageMakerException"),
+        ("ResourceLimitExceeded", "CreateEndpoint", "SageMaker.ResourceLimitExceededException"),
+        ("ResourceInUse", "CreateEndpointConfig", "SageMaker.ResourceInUseException"),
+    ],
+    ids=["validation", "access-denied", "quota", "name-in-use"],
+)
+def test_a_permanent_error_is_never_tried_again(code, action, error, faults, run, dataset, leftovers):
+    # Given the action answers a permanent error three times (a retry would consume a second one)
+    faults.add(error=code, action=action, count=3)
+
+    # When a run starts
+    execution = run(small(dataset))
+
+    # Then it fails at once with AWS's name for that error, after one attempt, and leaves nothing behind
+    assert_failed_with(execution, error, "injected by a test")
+    assert faults.active()["errors"][action] == {"code": code, "count": 2}
+    assert f"{action}Again" not in execution.entered()
+    assert leftovers() == NOTHING
 
 
 def test_a_quota_too_low_fails_fast_naming_the_quota(faults, run, dataset, leftovers):

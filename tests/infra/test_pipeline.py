@@ -13,7 +13,7 @@ import pytest
 from aws_cdk.assertions import Template
 
 from contracts.run import run_path
-from stacks.components.sagemaker_tasks import SDK_TRANSIENT_ERRORS
+from stacks.components.sagemaker_tasks import TRANSIENT_CAUSES, UNMODELLED_ERROR
 from tests.infra.conftest import (
     ROOT,
     all_states,
@@ -82,8 +82,10 @@ def test_every_failure_goes_cleanup_notify_fail_keeping_the_error(definition: di
             assert {
                 "ErrorEquals": ["States.ALL"],
                 "ResultPath": "$.error",
-                "Next": "CleanupAfterFailure",
+                "Next": "HasFailureCause",
             } in catch, name
+    assert top["HasFailureCause"]["Choices"][0]["Next"] == "CleanupAfterFailure"
+    assert top[top["HasFailureCause"]["Default"]]["Next"] == "CleanupAfterFailure"
     assert top["CleanupAfterFailure"]["Next"] == "SummarizeFailure"
     assert top["SummarizeFailure"]["Next"] == "NotifyFailure"
     assert top["NotifyFailure"]["Next"] == "Failed"
@@ -123,10 +125,10 @@ def test_train_candidates_runs_tuning_and_autopilot_side_by_side(states: dict[st
 def test_each_branch_catches_its_own_failure(
     states: dict[str, dict[str, Any]], branch_states: list[str], failed_state: str
 ) -> None:
+    catch = {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": f"Has{failed_state}Cause"}
     for name in branch_states:
-        assert {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": failed_state} in states[name][
-            "Catch"
-        ]
+        assert catch in states[name]["Catch"], name
+    assert states[f"Has{failed_state}Cause"]["Choices"][0]["Next"] == failed_state
     failed = states[failed_state]
     assert failed["Type"] == "Pass" and failed["End"] is True
     assert failed["Parameters"]["status"] == "Failed"
@@ -171,7 +173,7 @@ def test_tuning_is_never_retried_its_failure_goes_to_the_branch_catch(
     # throttle: a retrier would repeat permanent errors and re-create a job that already runs.
     assert "Retry" not in states["Tune"]
     (catch,) = states["Tune"]["Catch"]
-    assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == "TuningFailed"
+    assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == "HasTuningFailedCause"
 
 
 def test_autopilot_is_created_with_kms_and_encryption_and_never_deploys_itself(
@@ -226,15 +228,51 @@ def test_models_are_network_isolated_and_endpoint_config_encrypted(
     )
 
 
-def test_sagemaker_sdk_tasks_retry_transient_errors_but_not_quota_or_collisions(
+def test_sagemaker_sdk_tasks_try_again_only_after_a_transient_cause(
     states: dict[str, dict[str, Any]],
 ) -> None:
+    # SageMaker.SageMakerException names throttles and validation or access errors alike: the first call
+    # is never retried; its Cause decides whether <name>Again, which retries with backoff, runs at all.
     sdk_tasks = {n: s for n, s in states.items() if ":::aws-sdk:sagemaker:" in s.get("Resource", "")}
-    assert len(sdk_tasks) >= 9
-    for name, state in sdk_tasks.items():
-        (retry,) = state["Retry"]
-        assert retry["ErrorEquals"] == SDK_TRANSIENT_ERRORS, name
+    first_calls = {n: s for n, s in sdk_tasks.items() if not n.endswith("Again")}
+    assert len(first_calls) >= 9
+    for name, state in first_calls.items():
+        assert "Retry" not in state, name
+        unmodelled, everything = state["Catch"]
+        assert unmodelled["ErrorEquals"] == [UNMODELLED_ERROR], name
+        assert everything["ErrorEquals"] == ["States.ALL"], name
+        choice = states[unmodelled["Next"]]
+        (rule,) = choice["Choices"]
+        presence, patterns = rule["And"]
+        assert presence == {"Variable": "$.error.Cause", "IsPresent": True}, name
+        assert [p["StringMatches"] for p in patterns["Or"]] == list(TRANSIENT_CAUSES), name
+        assert choice["Default"] == everything["Next"], name
+        wait = states[rule["Next"]]
+        again = sdk_tasks[wait["Next"]]
+        assert wait["Next"] == f"{name}Again"
+        assert {k: v for k, v in again.items() if k not in ("Retry", "Catch")} == {
+            k: v for k, v in state.items() if k != "Catch"
+        }, name
+        (retry,) = again["Retry"]
+        assert retry["ErrorEquals"] == [UNMODELLED_ERROR] and retry["MaxAttempts"] >= 3, name
         assert not set(retry["ErrorEquals"]) & set(NOT_RETRIED), name
+        (catch,) = again["Catch"]
+        assert catch["Next"] == everything["Next"], name
+
+
+def test_failure_paths_read_causes_only_where_they_exist(states: dict[str, dict[str, Any]]) -> None:
+    # A caught error's Cause and a Describe's FailureReason are optional; reading one that is absent
+    # raises States.Runtime, which no Catch catches.
+    for name in ("HasTuningFailedCause", "HasAutopilotFailedCause", "HasFailureCause"):
+        (rule,) = states[name]["Choices"]
+        assert rule == {"Variable": "$.error.Cause", "IsPresent": True, "Next": rule["Next"]}, name
+        assert states[states[name]["Default"]]["Parameters"]["Cause"] == "no cause was given", name
+    for error in ("AutopilotJobFailed", "EndpointCreationFailed"):
+        (rule,) = states[f"Has{error}Reason"]["Choices"]
+        assert rule["Variable"] == "$.described.FailureReason" and rule["IsPresent"] is True
+        assert states[rule["Next"]]["Parameters"] == {"Error": error, "Cause.$": "$.described.FailureReason"}
+    readers = {n: s for n, s in states.items() if "$.error.Cause" in json.dumps(s.get("Parameters", {}))}
+    assert set(readers) == {"TuningFailed", "AutopilotFailed", "SummarizeFailure"}
 
 
 def test_lambda_tasks_retry_throttling(states: dict[str, dict[str, Any]]) -> None:
@@ -251,6 +289,8 @@ def test_lambda_tasks_retry_throttling(states: dict[str, dict[str, Any]]) -> Non
     for name, state in lambdas.items():
         errors = {e for retry in state["Retry"] for e in retry["ErrorEquals"]}
         assert "Lambda.TooManyRequestsException" in errors, name
+        # The name of every error Lambda's model lacks, access denials among them: never retried.
+        assert "Lambda.AWSLambdaException" not in errors, name
 
 
 def test_execution_has_a_timeout_logs_all_and_traces(dev: Template, synth: Any) -> None:

@@ -54,7 +54,7 @@ def parallel_catching(branch_state: dict, errors: list[str]) -> dict:
 
 
 def output(described) -> dict:
-    assert described["status"] == "SUCCEEDED", described
+    assert described["status"] == "SUCCEEDED", (described.get("error"), described.get("cause"))
     return json.loads(described["output"])
 
 
@@ -297,3 +297,46 @@ def test_status_change_events_reach_sqs_and_lambda_targets(local_aws, role_arn, 
     forwarded = {k: v["detail"] for k, v in statuses(sqs, via_lambda, ours, lambda d: d).items()}
     assert set(forwarded) == set(definitions)  # InputPath: the lambda got the detail only
     assert forwarded["ABORTED"]["executionArn"] == executions["ABORTED"]
+
+
+@pytest.mark.parametrize(
+    ("error", "branch"),
+    [
+        ({"Error": "X"}, "NoCause"),
+        (
+            {"Error": "X", "Cause": "Rate exceeded (Service: SageMaker, Status Code: 400, Request ID: r)"},
+            "Transient",
+        ),
+        ({"Error": "X", "Cause": "boom (Service: SageMaker, Status Code: 503, Request ID: r)"}, "Transient"),
+        (
+            {"Error": "X", "Cause": "1 validation error detected (Service: SageMaker, Status Code: 400)"},
+            "Permanent",
+        ),
+    ],
+)
+def test_choices_test_an_optional_cause_without_a_runtime_error(local_aws, role_arn, error, branch):
+    # A caught error may lack its Cause: the pipeline tests IsPresent before it reads or matches one.
+    cause = "$.error.Cause"
+    transient = [{"Variable": cause, "StringMatches": p} for p in ("*Rate exceeded*", "*Status Code: 5*")]
+    definition = {
+        "StartAt": "HasCause",
+        "States": {
+            "HasCause": {
+                "Type": "Choice",
+                "Choices": [{"Variable": cause, "IsPresent": False, "Next": "NoCause"}],
+                "Default": "IsTransient",
+            },
+            "IsTransient": {
+                "Type": "Choice",
+                "Choices": [
+                    {"And": [{"Variable": cause, "IsPresent": True}, {"Or": transient}], "Next": "Transient"}
+                ],
+                "Default": "Permanent",
+            },
+            **{
+                name: {"Type": "Pass", "Result": name, "End": True}
+                for name in ("NoCause", "Transient", "Permanent")
+            },
+        },
+    }
+    assert output(run_execution(local_aws, role_arn, definition, {"error": error})) == branch
