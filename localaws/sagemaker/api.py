@@ -34,7 +34,7 @@ def action(name: str, *, moto_lacks: bool = False) -> Callable[[Impl], Impl]:
 
     def register(fn: Impl) -> Impl:
         def handler(self: Any) -> Any:
-            faults.raise_injected(name)
+            faults.throttle(name)
             result = fn(self, dict(self.params or {}))
             return EmptyResult() if result is None else ActionResult(result)
 
@@ -72,9 +72,8 @@ def _describe_training_job(r: Any, p: dict[str, Any]) -> dict[str, Any]:
 @action("StopTrainingJob", moto_lacks=True)
 def _stop_training_job(r: Any, p: dict[str, Any]) -> None:
     job = jobs.get(*_where(r), p.get("TrainingJobName", ""))
-    if job.status != "InProgress":
+    if not job.request_stop("user"):
         raise ValidationException(f"The job status is {job.status}. Only InProgress jobs can be stopped.")
-    job.request_stop("user")
 
 
 @action("ListTrainingJobs")
@@ -104,11 +103,10 @@ def _describe_tuning_job(r: Any, p: dict[str, Any]) -> dict[str, Any]:
 @action("StopHyperParameterTuningJob", moto_lacks=True)
 def _stop_tuning_job(r: Any, p: dict[str, Any]) -> None:
     job = tuning.get(*_where(r), p.get("HyperParameterTuningJobName", ""))
-    if job.status != "InProgress":
+    if not job.request_stop():
         raise ValidationException(
             f"The hyperparameter tuning job status is {job.status}; it cannot be stopped."
         )
-    job.request_stop()
 
 
 @action("DeleteHyperParameterTuningJob")
@@ -325,7 +323,7 @@ def _delete_tags(r: Any, p: dict[str, Any]) -> None:
 
 # --- SageMaker Runtime -----------------------------------------------------------------------
 def _invoke_endpoint(self: Any) -> tuple[int, dict[str, str], bytes]:
-    faults.raise_injected("InvokeEndpoint")
+    faults.throttle("InvokeEndpoint")
     name = self.path.split("/")[2]
     headers = {k.lower(): v for k, v in self.headers.items()}
     body, content_type, variant = endpoints.invoke(

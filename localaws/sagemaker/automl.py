@@ -20,7 +20,16 @@ from contracts.dataset_layout import AUTOPILOT_MIN_ROWS
 from localaws.iam.as_role import authorize_volume_key
 from localaws.iam.authorizer import AccessDeniedError
 from localaws.sagemaker import faults, procs, s3io
-from localaws.sagemaker.common import PYTHON, ValidationException, arn, drop_none, seed_from, utcnow
+from localaws.sagemaker.common import (
+    PYTHON,
+    OutputGate,
+    StoppedError,
+    ValidationException,
+    arn,
+    drop_none,
+    seed_from,
+    utcnow,
+)
 from localaws.sagemaker.models import backend
 from localaws.sagemaker.names import validate_name
 from localaws.settings import PROJECT_ROOT
@@ -56,6 +65,7 @@ class AutoMLJob:
         self.objective: str | None = (request.get("AutoMLJobObjective") or {}).get("MetricName")
         self._candidates: list[dict[str, Any]] = []
         self.stop_requested = False
+        self.output = OutputGate()
         self.proc: subprocess.Popen[Any] | None = None
         self.log_tail: deque[str] = deque(maxlen=100)
 
@@ -158,11 +168,15 @@ class AutoMLJob:
     # --- transitions -------------------------------------------------------------------------
     def set_secondary(self, status: str) -> None:
         with self.lock:
+            if self.output.closed:  # stopping: the worker's last words do not change that
+                return
             self.secondary = status
             self.last_modified = utcnow()
 
     def finish(self, status: str, secondary: str, reason: str | None = None) -> None:
         with self.lock:
+            if self.output.closed:  # a stopped job ends Stopped, whatever its runner saw last
+                status, secondary, reason = "Stopped", "Stopped", None
             self.status = status
             self.secondary = secondary
             self.failure_reason = reason[:1024] if reason else None
@@ -170,9 +184,11 @@ class AutoMLJob:
         self.done.set()
 
     def request_stop(self) -> None:
+        """Stop the job: its worker is killed and it writes nothing more to S3."""
         with self.lock:
             if self.status != "InProgress":
                 return
+            self.output.close()
             self.stop_requested = True
             self.status = "Stopping"
             self.secondary = "Stopping"
@@ -304,7 +320,14 @@ def _run(job: AutoMLJob, workdir: Path) -> None:
         job.finish("Failed", "Failed", reason)
         return
     result = json.loads((out / "result.json").read_text())
-    _publish(job, out, result)
+    try:
+        _publish(job, out, result)
+    except StoppedError:
+        job.finish("Stopped", "Stopped")
+        return
+    except s3io.S3Error as err:
+        job.finish("Failed", "Failed", f"ClientError: Failed to upload the candidates' artifacts: {err}")
+        return
     if time.monotonic() - started >= time_limit * 0.85:
         secondary = "MaxAutoMLJobRuntimeReached"
     elif len(result["candidates"]) >= int(criteria["MaxCandidates"]):
@@ -384,7 +407,8 @@ def _publish(job: AutoMLJob, out: Path, result: dict[str, Any]) -> None:
             for item in sorted((out / "candidates" / model).iterdir()):
                 tar.add(item, arcname=item.name)
         uri = f"{base}/{job.name}/sagemaker-automl-candidates/{name}/model.tar.gz"
-        s3io.write(job.account_id, job.region, uri, buf.getvalue(), kms, job.request.get("RoleArn"))
+        with job.output.open():
+            s3io.write(job.account_id, job.region, uri, buf.getvalue(), kms, job.request.get("RoleArn"))
         environment = {
             "MODEL_NAME": model,
             "SAGEMAKER_DEFAULT_INVOCATIONS_ACCEPT": "text/csv",

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import sys
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 from moto.core.exceptions import ServiceException
@@ -28,6 +31,38 @@ class ResourceNotFound(ServiceException):
 
 class ThrottlingException(ServiceException):
     code = "ThrottlingException"
+
+
+class StoppedError(Exception):
+    """The job was stopped: it writes nothing more."""
+
+
+class OutputGate:
+    """A job's S3 writes pass through here; once a Stop closes it, nothing more is written.
+
+    close() waits for a write in progress, so no object lands after a Stop is accepted: the
+    teardown of a stack stops its jobs and then empties their buckets.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[None]:
+        """Hold the gate for one write; raise StoppedError if the job was stopped."""
+        with self._lock:
+            if self._closed:
+                raise StoppedError
+            yield
 
 
 def utcnow() -> dt.datetime:

@@ -18,7 +18,15 @@ from typing import Any
 from localaws.iam.as_role import authorize_volume_key
 from localaws.iam.authorizer import AccessDeniedError
 from localaws.sagemaker import faults, procs, s3io
-from localaws.sagemaker.common import PYTHON, ValidationException, arn, drop_none, utcnow
+from localaws.sagemaker.common import (
+    PYTHON,
+    OutputGate,
+    StoppedError,
+    ValidationException,
+    arn,
+    drop_none,
+    utcnow,
+)
 from localaws.sagemaker.metrics_adapter import last_values, per_round
 from localaws.sagemaker.models import backend
 from localaws.sagemaker.names import validate_name
@@ -74,6 +82,8 @@ class TrainingJob:
         self.metric_history: dict[str, list[float]] = {}
         self.model_artifacts: str | None = None
         self.stop_reason: str | None = None  # "user" | "early" | "runtime"
+        # A user's Stop closes it: from then on the job writes nothing to S3.
+        self.output = OutputGate()
         self.proc: subprocess.Popen[Any] | None = None
         self.log_tail: deque[str] = deque(maxlen=200)
 
@@ -95,6 +105,8 @@ class TrainingJob:
 
     def finish(self, status: str, secondary: str, reason: str | None = None) -> None:
         with self.lock:
+            if self.output.closed:  # a stopped job ends Stopped, whatever its runner saw last
+                status, secondary, reason = "Stopped", "Stopped", None
             self.set_secondary(secondary)
             now = utcnow()
             self.transitions[-1]["EndTime"] = now
@@ -104,17 +116,23 @@ class TrainingJob:
                 self.failure_reason = reason[:1024]
         self.done.set()
 
-    def request_stop(self, why: str = "user") -> None:
+    def request_stop(self, why: str = "user") -> bool:
+        """Stop the job: its worker is killed; a user's stop (not the tuner's) also ends its writes.
+
+        False if the job had already ended.
+        """
         with self.lock:
             if self.status != "InProgress":
-                return
+                return False
             self.stop_reason = self.stop_reason or why
             if why == "user":
+                self.output.close()
                 self.status = "Stopping"
                 self.set_secondary("Stopping")
             proc = self.proc
         if proc is not None:
             threading.Thread(target=procs.terminate, args=(proc,), daemon=True).start()
+        return True
 
     # --- views -------------------------------------------------------------------------------
     def objective(self, metric_name: str) -> float | None:
@@ -361,10 +379,15 @@ def _watch_runtime(job: TrainingJob, proc: subprocess.Popen[Any], deadline: floa
 def _conclude(job: TrainingJob, paths: Paths, exit_code: int | None) -> None:
     model_dir = paths.model_dir
     if exit_code is None:
-        # Stopped: SageMaker still uploads whatever model the algorithm saved.
-        if any(model_dir.iterdir()):
-            _upload_model(job, model_dir)
+        # Stopped by the tuner or the runtime limit: SageMaker still uploads what the algorithm saved.
+        # (After a user's Stop the gate is closed and nothing is uploaded.)
         secondary = "MaxRuntimeExceeded" if job.stop_reason == "runtime" else "Stopped"
+        if any(model_dir.iterdir()):
+            try:
+                _upload_model(job, model_dir)
+            except s3io.S3Error as err:
+                _fail(job, f"ClientError: Failed to upload the model artifacts: {err}")
+                return
         job.finish("Stopped", secondary)
         return
     if exit_code != 0:
@@ -393,14 +416,24 @@ def _failure_reason(job: TrainingJob, paths: Paths, exit_code: int) -> str:
 
 
 def _upload_model(job: TrainingJob, model_dir: Path) -> None:
+    """model.tar.gz to S3 unless the job was stopped (then nothing is written)."""
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tar:
         for item in sorted(model_dir.iterdir()):
             tar.add(item, arcname=item.name)
     output = job.request.get("OutputDataConfig") or {}
     uri = f"{output['S3OutputPath'].rstrip('/')}/{job.name}/output/model.tar.gz"
-    s3io.write(
-        job.account_id, job.region, uri, buf.getvalue(), output.get("KmsKeyId"), job.request.get("RoleArn")
-    )
+    try:
+        with job.output.open():
+            s3io.write(
+                job.account_id,
+                job.region,
+                uri,
+                buf.getvalue(),
+                output.get("KmsKeyId"),
+                job.request.get("RoleArn"),
+            )
+    except StoppedError:
+        return
     with job.lock:
         job.model_artifacts = uri

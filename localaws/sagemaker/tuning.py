@@ -153,20 +153,41 @@ class TuningJob:
 
     def finish(self, status: str, reason: str | None = None) -> None:
         with self.lock:
+            if self.status == "Stopping":  # a stopped job ends Stopped, whatever its coordinator saw last
+                status, reason = "Stopped", None
             self.status = status
             self.failure_reason = reason
             self.end_time = self.last_modified = utcnow()
         self.done.set()
 
-    def request_stop(self) -> None:
+    def request_stop(self) -> bool:
+        """Stop the job and every trial it launched; launch no more. False if it had already ended."""
         with self.lock:
             if self.status != "InProgress":
-                return
-            self.stop_requested = True
+                return False
             self.status = "Stopping"
             self.last_modified = utcnow()
-        for trial in list(self.trials):
+        self.stop_trials()
+        return True
+
+    def stop_trials(self) -> None:
+        """Launch no more trials and stop the running ones (a Stop, or the job's runtime limit)."""
+        with self.lock:
+            # Under the lock that _launch_trial holds: a trial is either seen here or never launched.
+            self.stop_requested = True
+            trials = list(self.trials)
+        for trial in trials:
             trial.request_stop("user")
+
+    def register(self, trial: jobs.TrainingJob, tuned: dict[str, str]) -> bool:
+        """Record a trial about to be launched; False (nothing recorded) once the job is stopping."""
+        with self.lock:
+            if self.stop_requested:
+                return False
+            self.tuned[trial.name] = tuned
+            self.trials.append(trial)
+            self.last_modified = utcnow()
+        return True
 
 
 def _objective_status(status: str, value: float | None) -> str:
@@ -330,15 +351,16 @@ def _run(job: TuningJob) -> None:
     with ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix=f"trial-{job.name}") as pool:
         while running or (launched < max_jobs and not job.stop_requested and not reached):
             if deadline is not None and time.monotonic() > deadline and not job.stop_requested:
-                job.stop_requested = True
-                for _, t in running.values():
-                    t.request_stop("user")
+                job.stop_trials()
             while (
                 len(running) < max_parallel and launched < max_jobs and not job.stop_requested and not reached
             ):
                 launched += 1
                 trial = study.ask(fixed_distributions=space)
                 training = _launch_trial(job, launched, trial, reverse)
+                if training is None:
+                    _tell(study, trial, None, optuna.trial.TrialState.FAIL)
+                    break
                 running[pool.submit(_run_trial, job, trial, training)] = (trial, training)
             finished, _ = wait(list(running), timeout=POLL_SECONDS, return_when=FIRST_COMPLETED)
             for fut in finished:
@@ -381,7 +403,8 @@ def _format(value: Any) -> str:
 
 def _launch_trial(
     job: TuningJob, index: int, trial: optuna.trial.Trial, reverse: set[str]
-) -> jobs.TrainingJob:
+) -> jobs.TrainingJob | None:
+    """The trial's training job, registered with the tuning job (None once the job is stopping)."""
     params = {k: (1 - v if k in reverse else v) for k, v in trial.params.items()}
     tuned = {k: _format(v) for k, v in params.items()}
     d = job.definition
@@ -406,10 +429,8 @@ def _launch_trial(
         "Tags": job.tags,
     }
     training = jobs.TrainingJob(job.account_id, job.region, drop_none(request), tuning_job_arn=job.arn)
-    with job.lock:
-        job.tuned[name] = tuned
-        job.trials.append(training)
-        job.last_modified = utcnow()
+    if not job.register(training, tuned):
+        return None
     backend(job.account_id, job.region).training_jobs.put(training)
     return training
 
@@ -429,7 +450,7 @@ def _run_trial(job: TuningJob, trial: optuna.trial.Trial, training: jobs.Trainin
 
 def _conclude(job: TuningJob) -> None:
     trials = list(job.trials)
-    if job.stop_requested and job.status == "Stopping":
+    if job.status == "Stopping":
         job.finish("Stopped")
         return
     if trials and job.best() is None:
