@@ -34,7 +34,7 @@ def action(name: str, *, moto_lacks: bool = False) -> Callable[[Impl], Impl]:
 
     def register(fn: Impl) -> Impl:
         def handler(self: Any) -> Any:
-            faults.throttle(name)
+            faults.raise_injected(name)
             result = fn(self, dict(self.params or {}))
             return EmptyResult() if result is None else ActionResult(result)
 
@@ -323,7 +323,7 @@ def _delete_tags(r: Any, p: dict[str, Any]) -> None:
 
 # --- SageMaker Runtime -----------------------------------------------------------------------
 def _invoke_endpoint(self: Any) -> tuple[int, dict[str, str], bytes]:
-    faults.throttle("InvokeEndpoint")
+    faults.raise_injected("InvokeEndpoint")
     name = self.path.split("/")[2]
     headers = {k.lower(): v for k, v in self.headers.items()}
     body, content_type, variant = endpoints.invoke(
