@@ -30,6 +30,11 @@ class Aws:
     def region(self) -> str | None:
         return self.env.get("AWS_REGION") or boto3.session.Session().region_name
 
+    @property
+    def where(self) -> str:
+        """Where its calls go, for messages: the endpoint, else the region."""
+        return self.endpoint_url or f"region {self.region or '(none configured)'}"
+
     def client(self, service: str) -> Any:
         """A boto3 client; explicit settings only when `--local` chose them (else boto3's own chain)."""
         if not self.env:
@@ -51,6 +56,14 @@ def local_port() -> int:
 
     running = process.status()
     return running.port if running else DEFAULT_PORT
+
+
+def running_local_aws() -> Aws | None:
+    """The local AWS if it answers (the one `mlstack local up` started, else one on the default port)."""
+    from localaws import process  # the emulator only when a command asks for it
+
+    port = local_port()
+    return Aws(client_env(port)) if process.health(port) is not None else None
 
 
 def connect(local: bool) -> Aws:
