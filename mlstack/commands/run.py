@@ -4,31 +4,43 @@ from __future__ import annotations
 
 import argparse
 import json
+import random
 import re
 import sys
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from email.utils import parsedate_to_datetime
 from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.live import Live
 from rich.table import Table
 
-from contracts.names import RunNames, run_names
+from contracts.names import RunNames
+from contracts.run import Run
 from contracts.run_options import RUN_OPTIONS, Flag, stage_defaults
+from handlers.common.aws_errors import error_code
 from handlers.common.errors import InvalidInput
-from handlers.validate_input.dataset import parse_dataset_uri
-from handlers.validate_input.options import KNOWN_KEYS, parse_options
-from handlers.validate_input.ranges import resolve_ranges
+from handlers.common.settings import Settings
+from handlers.validate_input.handler import validate
+from handlers.validate_input.options import KNOWN_KEYS
+from handlers.validate_input.plan import iso_utc
 from mlstack.commands import error, tty_console
 from mlstack.progress import Snapshot, plain_line, rows
 from mlstack.stack import StackError, Target, add_target_arguments, resolve, stage_of
 from mlstack.tables import metrics_table, show
 from mlstack.watch import follow
-from stacks.config import ConfigError
+from stacks.config import ConfigError, StageConfig
 
 # Step Functions' execution name rules: 1-80 characters, no whitespace or brackets or wildcards.
 EXECUTION_NAME = re.compile(r"^[A-Za-z0-9_-]{1,80}$")
+# A generated name ends in this many random hex digits: runs started in the same second (a shell loop,
+# `&`) must not share a name, for StartExecution answers a second start of a running execution's name
+# and input with that execution.
+_SUFFIX_DIGITS = 6
+_SYSTEM_RANDOM = random.SystemRandom()
+# Step Functions reports startDate in milliseconds.
+_START_DATE_RESOLUTION = timedelta(milliseconds=1)
 
 
 def _add_overrides(parser: argparse.ArgumentParser) -> None:
@@ -74,7 +86,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "--dataset", required=True, metavar="S3_URI", help="s3://<data-bucket>/datasets/<name>/"
     )
-    parser.add_argument("--name", help="execution name (default: <dataset>-<UTC time>)")
+    parser.add_argument(
+        "--name",
+        help="execution name, refused if an execution of that name exists "
+        "(default: <dataset>-<UTC time>-<random hex>)",
+    )
     add_target_arguments(parser)
     _add_overrides(parser)
     parser.add_argument("--follow", action="store_true", help="show progress until the run ends")
@@ -119,36 +135,109 @@ def build_input(args: argparse.Namespace) -> dict[str, Any]:
     return given
 
 
-def default_name(dataset: str, now: datetime) -> str:
-    """<dataset name>-<UTC time>: sortable, and readable in the console."""
-    name = re.sub(r"[^A-Za-z0-9-]+", "-", dataset.rstrip("/").rsplit("/", 1)[-1]).strip("-")[:40] or "run"
-    return f"{name}-{now.astimezone(UTC):%Y%m%d-%H%M%S}"
+def default_name(dataset: str, now: datetime, rng: random.Random = _SYSTEM_RANDOM) -> str:
+    """<dataset name>-<UTC time>-<random hex>: sortable, readable in the console, new for every start.
 
-
-def check_input(given: Mapping[str, Any], stage_defaults: Mapping[str, Any], data_bucket: str) -> None:
-    """Raise InvalidInput, with ValidateInput's own message, for anything wrong that S3 is not needed for.
-
-    What needs the dataset itself (manifest, channels, objective vs problem type) is left to the
-    pipeline: it fails there just as early, before anything that costs money exists.
+    At most 40 + 16 + 7 = 63 of Step Functions' 80 characters. SageMaker names take the first 10 of
+    them plus a hash of the whole name (contracts.names), so the suffix costs them no length.
     """
-    options = parse_options(given, stage_defaults)
-    parse_dataset_uri(options.dataset, data_bucket)
-    resolve_ranges(options.tuning_ranges)
+    name = re.sub(r"[^A-Za-z0-9-]+", "-", dataset.rstrip("/").rsplit("/", 1)[-1]).strip("-")[:40] or "run"
+    suffix = f"{rng.getrandbits(4 * _SUFFIX_DIGITS):0{_SUFFIX_DIGITS}x}"
+    return f"{name}-{now.astimezone(UTC):%Y%m%d-%H%M%S}-{suffix}"
 
 
-def plan(args: argparse.Namespace, target: Target) -> tuple[str, dict[str, Any], RunNames]:
+def check_input(
+    given: Mapping[str, Any], target: Target, stage: StageConfig, name: str, s3: Any, now: datetime
+) -> Run:
+    """ValidateInput's own `validate` on the event the state machine would pass it: the run it plans,
+    or InvalidInput with its message (options, dataset URI, manifest, channels, objective, ranges).
+
+    Its S3 reads are the manifest and one short listing per channel: cheap enough to do before every start.
+    """
+    event = {
+        "input": dict(given),
+        "execution": {
+            "name": name,
+            "id": target.execution_arn(name),
+            "state_machine": target.state_machine_arn,
+            "start_time": iso_utc(now),
+        },
+    }
+    config = Settings(
+        data_bucket=target.outputs["DataBucketName"],
+        artifacts_bucket=target.outputs["ArtifactsBucketName"],
+        name_prefix=target.name_prefix,
+        stack_name=target.name,
+        stage_defaults=stage_defaults(stage),
+    )
+    return validate(event, config, s3)
+
+
+def plan(args: argparse.Namespace, target: Target, s3: Any) -> tuple[str, dict[str, Any], RunNames]:
     """Execution name, input and run names; UsageError or InvalidInput when they cannot run."""
     given = build_input(args)
     stage = stage_of(args)  # reads cdk.json once
-    check_input(given, stage_defaults(stage), target.outputs["DataBucketName"])
-    name = args.name or default_name(str(given["dataset"]), datetime.now(UTC))
+    now = datetime.now(UTC)
+    name = args.name or default_name(str(given["dataset"]), now)
     if not EXECUTION_NAME.match(name):
         raise UsageError(f"--name: {name!r} must be 1-80 letters, digits, '-' or '_'")
+    run = check_input(given, target, stage, name, s3, now)
+    return name, given, RunNames(**run["names"])
+
+
+class NameTakenError(UsageError):
+    """An execution of that name exists: a start would join it (same input) or fail (other input)."""
+
+    def __init__(self, name: str, target: Target, status: str = "", since: Any = None) -> None:
+        state = f" ({status} since {since:%Y-%m-%d %H:%M:%S})" if status and since else ""
+        super().__init__(
+            f"--name: an execution named {name!r} already exists in {target.name}{state}; a run needs a "
+            "name of its own: choose another --name, or leave it out for a generated one"
+        )
+
+
+def _server_clock_offset(target: Target, response: Mapping[str, Any], received: datetime) -> timedelta | None:
+    """How far the service's clock is at least ahead of ours (None: unknown).
+
+    The local AWS runs on this machine's clock. AWS's HTTP Date header has whole seconds, truncated:
+    when we received it the service's clock read at least that, so the bound never overshoots.
+    """
+    if target.aws.is_local:
+        return timedelta(0)
+    date = response.get("ResponseMetadata", {}).get("HTTPHeaders", {}).get("date")
     try:
-        names = run_names(target.name_prefix, target.state_machine_arn, name)
-    except ValueError as err:
-        raise UsageError(f"--name: {err}") from None
-    return name, given, names
+        return parsedate_to_datetime(date) - received if date else None
+    except (TypeError, ValueError):
+        return None
+
+
+def start(sfn: Any, target: Target, name: str, given: Mapping[str, Any]) -> str:
+    """Start a new execution named `name` and return its ARN; NameTakenError if the name is in use.
+
+    StartExecution is idempotent for Standard workflows: given the name and input of a running
+    execution it returns that execution. So DescribeExecution refuses a name in use first, and a
+    startDate from before our call exposes an execution someone started in between.
+    """
+    try:
+        existing = sfn.describe_execution(executionArn=target.execution_arn(name))
+    except ClientError as err:
+        if error_code(err) != "ExecutionDoesNotExist":
+            raise
+        offset = _server_clock_offset(target, err.response, datetime.now(UTC))
+    else:
+        raise NameTakenError(name, target, existing["status"], existing["startDate"])
+    sent = datetime.now(UTC)
+    try:
+        started = sfn.start_execution(
+            stateMachineArn=target.state_machine_arn, name=name, input=json.dumps(given)
+        )
+    except ClientError as err:
+        if error_code(err) == "ExecutionAlreadyExists":  # closed, or running with another input
+            raise NameTakenError(name, target) from None
+        raise
+    if offset is not None and started["startDate"] < sent + offset - _START_DATE_RESOLUTION:
+        raise NameTakenError(name, target, "RUNNING", started["startDate"])
+    return str(started["executionArn"])
 
 
 def _progress_printer(live: Live | None) -> Any:
@@ -212,22 +301,25 @@ def run_command(args: argparse.Namespace) -> int:
     """Handle `mlstack run`."""
     try:
         target = resolve(args)
-        name, given, names = plan(args, target)
+        name, given, names = plan(args, target, target.aws.client("s3"))
     except (UsageError, InvalidInput, ConfigError) as err:
         error(str(err))
         return 2
     except StackError as err:
         error(str(err))
         return 1
+    except (ClientError, BotoCoreError) as err:
+        error(f"cannot check the input against the data bucket: {err}")
+        return 1
     sfn, sm = target.aws.client("stepfunctions"), target.aws.client("sagemaker")
     try:
-        started = sfn.start_execution(
-            stateMachineArn=target.state_machine_arn, name=name, input=json.dumps(given)
-        )
+        arn = start(sfn, target, name, given)
+    except NameTakenError as err:
+        error(str(err))
+        return 2
     except (ClientError, BotoCoreError) as err:
         error(f"cannot start execution {name!r}: {err}")
         return 1
-    arn = started["executionArn"]
     if not args.follow:
         if args.json:
             print(

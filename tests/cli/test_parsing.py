@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from datetime import UTC, datetime
 
 import pytest
@@ -127,10 +128,12 @@ def test_malformed_overrides_are_usage_errors(extra, message):
         build_input(args)
 
 
-def test_the_default_execution_name_is_the_dataset_and_the_utc_time():
+def test_the_default_execution_name_is_the_dataset_the_utc_time_and_a_random_suffix():
     now = datetime(2025, 3, 4, 5, 6, 7, tzinfo=UTC)
-    assert default_name("s3://bucket/datasets/bank/", now) == "bank-20250304-050607"
-    assert default_name("s3://bucket/datasets/my data!/", now) == "my-data-20250304-050607"
+    assert default_name("s3://bucket/datasets/bank/", now, random.Random(3)) == "bank-20250304-050607-3ceb3f"
+    assert default_name("s3://bucket/datasets/my data!/", now, random.Random(3)).startswith(
+        "my-data-20250304-050607-"
+    )
 
 
 def test_a_lambdas_cause_is_shown_as_its_message():
