@@ -6,7 +6,9 @@ A dataset is one S3 prefix (or local folder) holding five channels and a manifes
   the encoded features after it, as built-in XGBoost reads them; the label is the class index
   (classification) or the target value (regression).
 - raw channels (test_raw, autopilot): CSV with a header row and the raw target column under its own
-  name, as Autopilot reads them. test_raw holds the same rows as test, in the same order.
+  name, as Autopilot reads them. test_raw holds the same rows as test, in the same order; autopilot
+  holds the train rows and then the validation rows, each in its numeric channel's order (so its last
+  rows are the validation rows, raw: what Evaluate sends Autopilot to choose its decision threshold).
 
 manifest.json says where each channel is (`channels`, prefixes relative to the dataset root) and what a
 run needs to know (`ManifestFields`); it is written last, so a reader that finds it finds the channels.
@@ -66,12 +68,24 @@ class ManifestRows(TypedDict):
     test: int
 
 
-class ManifestFields(TypedDict):
-    """The manifest fields a run relies on; `mlstack data prepare` writes more, for people and tools."""
+# numeric channel -> class name -> rows of that class (classification; {} for regression).
+ClassCounts = dict[str, dict[str, int]]
 
+
+class _RequiredManifestFields(TypedDict):
     format_version: int
     problem_type: str  # binary, multiclass or regression
     target: str  # the raw channels' target column
     classes: list[str]  # the class names, in label order (binary: exactly 2; regression: none)
     rows: ManifestRows
     channels: Channels
+
+
+# Optional through total=False (see contracts/run.py on NotRequired under Python 3.11).
+class ManifestFields(_RequiredManifestFields, total=False):
+    """The manifest fields a run relies on; `mlstack data prepare` writes more, for people and tools.
+
+    class_counts sets a binary run's scale_pos_weight; without it the tuning job trains unweighted.
+    """
+
+    class_counts: ClassCounts

@@ -44,6 +44,7 @@ class Limit:
 
 
 # What SageMaker's built-in XGBoost accepts for its tunable hyperparameters (XGBoost hyperparameters page).
+# Only these: scale_pos_weight, for one, is a static hyperparameter there (a binary run sets it).
 XGBOOST_LIMITS: Mapping[str, Limit] = {
     "alpha": Limit(0),
     "colsample_bylevel": Limit(0, 1, low_open=True),
@@ -245,13 +246,32 @@ def tuning_objective(problem_type: str) -> dict[str, str]:
     return OBJECTIVES[problem_type].to_api()
 
 
+def scale_pos_weight(negatives: int, positives: int) -> str:
+    """XGBoost's scale_pos_weight for a binary training set: negatives / positives, as a string.
+
+    The value SageMaker's and XGBoost's docs suggest for unbalanced classes: each positive row's
+    gradient counts that many times, so both classes weigh the same in the loss.
+    """
+    if isinstance(negatives, bool) or isinstance(positives, bool) or negatives < 1 or positives < 1:
+        raise RangeError(
+            f"scale_pos_weight needs at least one row of each class, got {negatives} negative and "
+            f"{positives} positive training rows"
+        )
+    return _number(float(f"{negatives / positives:.6g}"))
+
+
 def static_hyperparameters(
     problem_type: str,
     *,
     num_class: int | None = None,
+    train_class_counts: tuple[int, int] | None = None,
     early_stopping_rounds: int = DEFAULT_EARLY_STOPPING_ROUNDS,
 ) -> dict[str, str]:
-    """The hyperparameters every trial shares (strings, as `StaticHyperParameters` wants them)."""
+    """The hyperparameters every trial shares (strings, as `StaticHyperParameters` wants them).
+
+    `train_class_counts` (binary only): rows of class 0 and of class 1 in the training channel; they
+    set scale_pos_weight, which SageMaker's XGBoost does not let a tuning job tune.
+    """
     _check_problem_type(problem_type)
     if early_stopping_rounds < 1:
         raise RangeError("early_stopping_rounds must be at least 1")
@@ -267,6 +287,10 @@ def static_hyperparameters(
         static["num_class"] = str(num_class)
     elif num_class is not None:
         raise RangeError(f"num_class is only for multiclass, not {problem_type}")
+    if train_class_counts is not None:
+        if problem_type != "binary":
+            raise RangeError(f"scale_pos_weight is only for binary problems, not {problem_type}")
+        static["scale_pos_weight"] = scale_pos_weight(*train_class_counts)
     return static
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from contracts.dataset_layout import (
@@ -13,8 +13,10 @@ from contracts.dataset_layout import (
     MANIFEST,
     NUMERIC_CHANNELS,
     SUPPORTED_FORMAT_VERSIONS,
+    ClassCounts,
 )
 from handlers.common.errors import InvalidInput
+from handlers.validate_input.class_counts import parse_class_counts
 from training.tuning_ranges import PROBLEM_TYPES
 
 _FIX = "prepare the dataset again with mlstack data prepare --upload"
@@ -28,6 +30,7 @@ class Manifest:
     problem_type: str
     classes: tuple[str, ...]
     channels: Mapping[str, str]
+    class_counts: ClassCounts = field(default_factory=dict)
 
 
 def _fail(problem: str) -> InvalidInput:
@@ -103,9 +106,11 @@ def parse_manifest(body: bytes) -> Manifest:
             f"Autopilot needs at least {AUTOPILOT_MIN_ROWS}; prepare a larger dataset (mlstack data prepare "
             "--rows, or a bigger CSV)"
         )
+    classes = _classes(str(problem_type), raw.get("classes", []))
     return Manifest(
         target=target,
         problem_type=str(problem_type),
-        classes=_classes(str(problem_type), raw.get("classes", [])),
+        classes=classes,
         channels=_channels(raw.get("channels")),
+        class_counts=parse_class_counts(raw.get("class_counts"), classes, rows),
     )

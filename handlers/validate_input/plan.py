@@ -73,11 +73,30 @@ def _num_class(dataset: Dataset) -> int | None:
     return len(dataset.manifest.classes) if dataset.manifest.problem_type == "multiclass" else None
 
 
+def _train_class_counts(dataset: Dataset) -> tuple[int, int] | None:
+    """Rows of class 0 and class 1 in the training channel (binary, when the manifest counts them)."""
+    manifest = dataset.manifest
+    train = manifest.class_counts.get("train")
+    if manifest.problem_type != "binary" or not train:
+        return None
+    negative, positive = manifest.classes
+    if not train[negative] or not train[positive]:
+        raise InvalidInput(
+            f"dataset: its train channel has {train[negative]} rows of {negative!r} and {train[positive]} "
+            f"of {positive!r}; a binary problem needs both classes in training (prepare it again, or with "
+            "more rows)"
+        )
+    return train[negative], train[positive]
+
+
 def tuning_block(options: RunOptions, dataset: Dataset, ctx: Context) -> Tuning:
     """run.tuning: the HyperParameterTuningJobConfig and the training job definition's parts."""
     problem_type = dataset.manifest.problem_type
     objective = resolve_objective(problem_type, options.objective)
-    static = static_hyperparameters(problem_type, num_class=_num_class(dataset))
+    # Binary: scale_pos_weight from the class balance, so a rare positive class is not drowned out.
+    static = static_hyperparameters(
+        problem_type, num_class=_num_class(dataset), train_class_counts=_train_class_counts(dataset)
+    )
     static["eval_metric"] = objective["MetricName"].split(":", 1)[1]
     ranges = resolve_ranges(options.tuning_ranges)
     max_jobs, parallel = options.tuning_max_jobs, options.tuning_max_parallel_jobs

@@ -411,3 +411,70 @@ def test_a_stage_default_missing_is_a_configuration_error(put_dataset, context, 
     settings.cache_clear()
     with pytest.raises(ConfigurationError, match="STAGE_DEFAULTS lacks 'poll_seconds'"):
         lambda_handler(event({"dataset": put_dataset()}), context)
+
+
+# 665 'no' and 35 'yes' in training: 5% positives, as in the user's data.
+CLASS_COUNTS = {
+    "train": {"no": 665, "yes": 35},
+    "validation": {"no": 142, "yes": 8},
+    "test": {"no": 142, "yes": 8},
+}
+
+
+def test_a_binary_run_weighs_the_positive_class_by_the_training_balance(put_dataset, context):
+    # Given a binary dataset whose manifest counts the classes of each channel
+    uri = put_dataset(doc=manifest(class_counts=CLASS_COUNTS))
+    # When the run is planned
+    run = lambda_handler(event({"dataset": uri}), context)
+    # Then every trial gets scale_pos_weight = negatives / positives of the training channel, static
+    static = run["tuning"]["static_hyperparameters"]
+    assert static["scale_pos_weight"] == "19"
+    ranges = run["tuning"]["config"]["ParameterRanges"]
+    assert "scale_pos_weight" not in [r["Name"] for kind in ranges.values() for r in kind]
+    assert mismatches(run, Run) == []
+
+
+def test_a_grid_run_keeps_the_class_weight_beside_the_fixed_values(put_dataset, context):
+    uri = put_dataset(doc=manifest(class_counts=CLASS_COUNTS))
+    run = lambda_handler(event({"dataset": uri, "tuning_strategy": "Grid", "tuning_max_jobs": 4}), context)
+    assert run["tuning"]["static_hyperparameters"]["scale_pos_weight"] == "19"
+
+
+def test_scale_pos_weight_cannot_be_a_tuning_range(put_dataset, context):
+    # SageMaker's built-in XGBoost does not mark it tunable: the run says so before anything starts
+    given = {"dataset": put_dataset(), "tuning_ranges": {"scale_pos_weight": {"min": 1, "max": 30}}}
+    with pytest.raises(InvalidInput, match="'scale_pos_weight' is not a tunable XGBoost hyperparameter"):
+        lambda_handler(event(given), context)
+
+
+def test_multiclass_class_counts_set_no_class_weight(put_dataset, context):
+    counts = {
+        part: {"a": rows - 2 * (rows // 3), "b": rows // 3, "c": rows // 3}
+        for part, rows in {"train": 700, "validation": 150, "test": 150}.items()
+    }
+    uri = put_dataset(doc=manifest("multiclass", class_counts=counts))
+    run = lambda_handler(event({"dataset": uri}), context)
+    assert "scale_pos_weight" not in run["tuning"]["static_hyperparameters"]
+
+
+BAD_CLASS_COUNTS: list[tuple[str, Any, str]] = [
+    ("not an object", [665, 35], "'class_counts' must be an object"),
+    ("unknown channel", {**CLASS_COUNTS, "holdout": {"no": 1, "yes": 1}}, "unknown channels \\['holdout'\\]"),
+    ("a class missing", {**CLASS_COUNTS, "train": {"no": 700}}, "class_counts.train must give a row count"),
+    ("not whole", {**CLASS_COUNTS, "train": {"no": 664.5, "yes": 35.5}}, "whole numbers of rows"),
+    (
+        "wrong total",
+        {**CLASS_COUNTS, "test": {"no": 140, "yes": 8}},
+        "adds up to 148 rows, but rows.test is 150",
+    ),
+    ("no positive in training", {**CLASS_COUNTS, "train": {"no": 700, "yes": 0}}, "0 of 'yes'"),
+]
+
+
+@pytest.mark.parametrize(
+    ("counts", "message"), [(c, m) for _, c, m in BAD_CLASS_COUNTS], ids=[i for i, _, _ in BAD_CLASS_COUNTS]
+)
+def test_bad_class_counts_are_rejected(put_dataset, context, counts, message):
+    uri = put_dataset(doc=manifest(class_counts=counts))
+    with pytest.raises(InvalidInput, match=message):
+        lambda_handler(event({"dataset": uri}), context)

@@ -76,6 +76,34 @@ def test_autopilot_gets_train_and_validation_raw_with_header_and_target(bank_dir
     assert set(autopilot["y"]) == {"no", "yes"}
 
 
+def test_autopilot_ends_with_the_validation_rows_in_their_order(bank_dir):
+    # The layout Evaluate relies on to send Autopilot the validation rows raw (contracts.dataset_layout)
+    manifest = read_manifest(bank_dir)
+    autopilot = pd.read_csv(bank_dir / "autopilot" / "train.csv")
+    encoded = {part: _encoded(bank_dir / manifest["files"][part]) for part in ("train", "validation")}
+    encoding = FeatureEncoding.from_manifest(manifest)
+    head, tail = autopilot.iloc[: manifest["rows"]["train"]], autopilot.iloc[manifest["rows"]["train"] :]
+    for part, raw in (("train", head), ("validation", tail)):
+        again = encoding.transform(raw[manifest["raw_columns"]].reset_index(drop=True))
+        table = encoded[part]
+        assert np.allclose(
+            again.to_numpy(dtype=float), table.iloc[:, 1:].to_numpy(dtype=float), equal_nan=True
+        )
+        assert (raw["y"].map(manifest["classes"].index).to_numpy() == table[0].to_numpy()).all()
+
+
+def test_class_counts_add_up_to_each_channels_rows(bank_dir):
+    manifest = read_manifest(bank_dir)
+    for part, rows in manifest["rows"].items():
+        counts = manifest["class_counts"][part]
+        assert list(counts) == manifest["classes"] and sum(counts.values()) == rows
+    labels = _encoded(bank_dir / "train" / "train.csv")[0]
+    assert manifest["class_counts"]["train"] == {
+        "no": int((labels == 0).sum()),
+        "yes": int((labels == 1).sum()),
+    }
+
+
 def test_the_manifest_describes_the_bank_set(bank_dir):
     manifest = json.loads((bank_dir / "manifest.json").read_text())
     assert manifest["format_version"] == 1

@@ -116,3 +116,50 @@ def test_validation_with_other_feature_count_is_rejected():
     features, labels = _data()
     with pytest.raises(ChannelError, match="'validation' has 3 features, 'train' has 4"):
         train((features, labels), (features[:, :3], labels), hp, emit=print)
+
+
+def _rare(rows=400, seed=0):
+    """About 9% positives: the case scale_pos_weight is for."""
+    rng = np.random.default_rng(seed)
+    features = rng.normal(size=(rows, 4)).astype(np.float32)
+    return features, (features[:, 0] + rng.normal(size=rows) > 1.8).astype(np.float32)
+
+
+def test_scale_pos_weight_weighs_every_positive_row_as_xgboost_does():
+    # Given rare positives and the hyperparameters as SageMaker passes them (strings)
+    features, labels = _rare()
+    common = {"num_round": "10", "max_depth": "3", "objective": "binary:logistic", "tree_method": "exact",
+              "base_score": "0.5"}  # fmt: skip
+    weighted = parse_hyperparameters({**common, "scale_pos_weight": "7"})
+    # When train() runs with scale_pos_weight = 7
+    booster = train((features, labels), None, weighted, emit=lambda _: None).booster
+    # Then the model is the one XGBoost learns when each positive row counts 7 times (its definition)
+    params = {
+        "objective": "binary:logistic",
+        "max_depth": 3,
+        "tree_method": "exact",
+        "base_score": 0.5,
+        "seed": 0,
+    }
+    weights = np.where(labels == 1, 7.0, 1.0)
+    reference = xgb.train(params, xgb.DMatrix(features, label=labels, weight=weights), num_boost_round=10)
+    grid = xgb.DMatrix(features)
+    np.testing.assert_allclose(booster.predict(grid), reference.predict(grid), rtol=1e-6)
+    # And it is not the unweighted model: the positives' probabilities go up
+    plain = train((features, labels), None, parse_hyperparameters(common), emit=lambda _: None).booster
+    assert booster.predict(grid)[labels == 1].mean() > plain.predict(grid)[labels == 1].mean() + 0.1
+
+
+def test_scale_pos_weight_reaches_train_from_the_job_hyperparameters(base):
+    (base / "input" / "config" / "hyperparameters.json").write_text(
+        json.dumps({"num_round": "5", "objective": "binary:logistic", "scale_pos_weight": "16.3267"})
+    )
+    config = parse_args([], {"SAGEMAKER_BASE_DIR": str(base)})
+    assert config.hyperparameters.params["scale_pos_weight"] == pytest.approx(16.3267)
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan"])
+def test_scale_pos_weight_must_be_positive_as_in_sagemakers_xgboost(value):
+    # The built-in container's range for it is (0, inf)
+    with pytest.raises(HyperparameterError, match=r"'scale_pos_weight' must be a number in \(0, inf\)"):
+        parse_hyperparameters({"num_round": "5", "scale_pos_weight": value})

@@ -17,6 +17,7 @@ from training.tuning_ranges import (
     autopilot_problem_type,
     parameter_ranges,
     parse_parameter_ranges,
+    scale_pos_weight,
     static_hyperparameters,
     tuning_objective,
 )
@@ -154,6 +155,38 @@ def test_static_hyperparameters_reject_a_wrong_num_class():
         static_hyperparameters("binary", num_class=2)
     with pytest.raises(RangeError, match="unknown problem type"):
         static_hyperparameters("ranking")
+
+
+def test_scale_pos_weight_is_negatives_over_positives_as_the_api_takes_it():
+    assert scale_pos_weight(665, 35) == "19"
+    assert scale_pos_weight(3298, 202) == "16.3267"  # six significant digits are plenty
+    assert scale_pos_weight(50, 50) == "1"
+    static = static_hyperparameters("binary", train_class_counts=(3298, 202))
+    assert static["scale_pos_weight"] == "16.3267" and static["objective"] == "binary:logistic"
+    assert "scale_pos_weight" not in static_hyperparameters("binary")
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: scale_pos_weight(700, 0), "at least one row of each class, got 700 negative and 0 positive"),
+        (lambda: scale_pos_weight(0, 5), "at least one row of each class"),
+        (lambda: static_hyperparameters("regression", train_class_counts=(9, 1)), "only for binary"),
+        (
+            lambda: static_hyperparameters("multiclass", num_class=3, train_class_counts=(9, 1)),
+            "only for binary",
+        ),
+    ],
+)
+def test_scale_pos_weight_needs_both_classes_and_a_binary_problem(call, message):
+    with pytest.raises(RangeError, match=message):
+        call()
+
+
+def test_scale_pos_weight_is_not_tunable_as_in_sagemakers_xgboost():
+    # The container marks it a plain (untunable) hyperparameter: a tuning range for it is refused.
+    with pytest.raises(RangeError, match="'scale_pos_weight' is not a tunable XGBoost hyperparameter"):
+        ParameterRange("scale_pos_weight", 1, 30).validate()
 
 
 def test_autopilot_mapping():
