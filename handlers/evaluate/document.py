@@ -8,6 +8,55 @@ from typing import Any
 from handlers.common.json_types import JsonDict
 from handlers.evaluate.metrics import PRIMARY
 from handlers.evaluate.scoring import VariantResult
+from handlers.evaluate.testset import TestSet
+from handlers.evaluate.threshold import DEFAULT_THRESHOLD, RULE
+
+SCALE_POS_WEIGHT = "scale_pos_weight"
+
+
+def _scalars(values: Mapping[str, Any]) -> JsonDict:
+    return {k: v for k, v in values.items() if isinstance(v, int | float) or v is None}
+
+
+def winner_rule(metric: str, higher: bool) -> str:
+    """How the winner was picked, in words (the metric is threshold-free for binary: AUC)."""
+    direction = "highest" if higher else "lowest"
+    return f"the {direction} {metric} on the test set; a tie goes to the variant deployed first"
+
+
+def decision_threshold(run: Mapping[str, Any], validation: TestSet | str | None) -> JsonDict | None:
+    """Binary runs: the rule, the validation rows it was applied to, or why there were none."""
+    if run["problem_type"] != "binary":
+        return None
+    classes = list(run.get("classes") or [])
+    block: JsonDict = {
+        "default": DEFAULT_THRESHOLD,
+        "rule": RULE,
+        "positive_class": classes[1] if len(classes) == 2 else None,
+        "validation_rows": None,
+        "error": None,
+    }
+    if isinstance(validation, TestSet):
+        block["validation_rows"] = len(validation.labels)
+    else:
+        block["error"] = validation
+    return block
+
+
+def class_weight(run: Mapping[str, Any]) -> JsonDict | None:
+    """Binary runs: the tuning job's scale_pos_weight and where it came from."""
+    if run["problem_type"] != "binary":
+        return None
+    static = (run.get("tuning") or {}).get("static_hyperparameters") or {}
+    if SCALE_POS_WEIGHT in static:
+        return {
+            "value": static[SCALE_POS_WEIGHT],
+            "how": "a static hyperparameter of every trial: negatives / positives in the training channel",
+        }
+    return {
+        "value": None,
+        "how": "not set (the dataset's manifest has no class counts): trials trained unweighted",
+    }
 
 
 def evaluation_document(
@@ -16,9 +65,11 @@ def evaluation_document(
     winner: tuple[str, str] | None,
     test_rows: int,
     timings: Mapping[str, float],
+    validation: TestSet | str | None = None,
 ) -> JsonDict:
-    """Per-variant metrics, the winner and how it was chosen, test rows, timings."""
+    """Per-variant metrics, the winner and how it was chosen, test rows, thresholds, timings."""
     primary, higher = PRIMARY[str(run["problem_type"])]
+    metric = winner[1] if winner else None
     return {
         "run_id": run["run_id"],
         "problem_type": run["problem_type"],
@@ -28,11 +79,15 @@ def evaluation_document(
         "primary_metric": primary,
         "higher_is_better": higher,
         "winner": winner[0] if winner else None,
-        "winner_metric": winner[1] if winner else None,
+        "winner_metric": metric,
+        "winner_rule": winner_rule(metric, higher) if metric else None,
+        "decision_threshold": decision_threshold(run, validation),
+        "scale_pos_weight": class_weight(run),
         "variants": {
             r.variant: {
                 "kind": r.kind,
                 "metrics": r.metrics,
+                "threshold_choice": r.threshold_choice,
                 "error": r.error,
                 "requests": r.requests,
                 "rows": r.rows,
@@ -50,8 +105,17 @@ def summary(document: Mapping[str, Any], report_uri: str, evaluation_uri: str) -
     metrics: JsonDict = {}
     for variant, entry in document["variants"].items():
         values = entry.get("metrics") or {}
-        scalars = {k: v for k, v in values.items() if isinstance(v, int | float) or v is None}
-        metrics[variant] = scalars if entry.get("metrics") else {"error": str(entry.get("error"))[:500]}
+        if not values:
+            metrics[variant] = {"error": str(entry.get("error"))[:500]}
+            continue
+        metrics[variant] = _scalars(values)
+        at_threshold = values.get("at_threshold")
+        if isinstance(at_threshold, Mapping):
+            reason = at_threshold.get("reason")
+            metrics[variant]["at_threshold"] = {
+                **_scalars(at_threshold),
+                **({"reason": str(reason)[:200]} if reason else {}),
+            }
     return {
         "winner": document["winner"],
         "metric": document["winner_metric"],

@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.exceptions import ClientError
 
 from handlers.common import clients
+from handlers.common.aws_errors import error_code
 from handlers.common.errors import EvaluationFailed, InvalidInput
 from handlers.common.json_types import JsonDict
 from handlers.common.leaderboard import build_leaderboard
@@ -22,7 +24,7 @@ from handlers.evaluate.document import evaluation_document, summary
 from handlers.evaluate.metrics import pick_winner
 from handlers.evaluate.report_html import render_report
 from handlers.evaluate.scoring import Invoke, endpoint_invoker, score_all
-from handlers.evaluate.testset import load_test_set
+from handlers.evaluate.testset import TestSet, load_test_set, load_validation_set
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -46,6 +48,22 @@ def _write_json(services: Services, uri: S3Uri, document: Any) -> None:
     write_encrypted(services.s3, uri, body, "application/json", services.key_arn)
 
 
+def _validation_set(s3: S3Client, run: Mapping[str, Any]) -> TestSet | str:
+    """Binary runs: the validation set the thresholds are chosen on, or why there is none.
+
+    Without it the finalists are still judged (at 0.5 and by AUC), so a problem here is reported, not fatal.
+    """
+    dataset = run["dataset"]
+    try:
+        return load_validation_set(
+            s3, dataset["validation"], dataset["autopilot"], str(run["target"]), list(run["classes"])
+        )
+    except ClientError as err:
+        return f"cannot read the validation set ({error_code(err)}): {err}"
+    except (EvaluationFailed, UnicodeDecodeError) as err:
+        return f"cannot read the validation set: {err}"
+
+
 def run_evaluation(event: Mapping[str, Any], services: Services, **limits: Any) -> JsonDict:
     """Score, rank, report; EvaluationFailed (after writing what is known) when no variant could be scored."""
     run, deployment = event.get("run"), event.get("deployment")
@@ -57,16 +75,22 @@ def run_evaluation(event: Mapping[str, Any], services: Services, **limits: Any) 
     dataset = run["dataset"]
     test = load_test_set(services.s3, dataset["test"], dataset["test_raw"], str(run["target"]))
     loaded = time.monotonic()
-    results = score_all(services.invoke, finalists, test, run, **limits)
+    validation = _validation_set(services.s3, run) if run["problem_type"] == "binary" else None
+    loaded_validation = time.monotonic()
+    results = score_all(services.invoke, finalists, test, run, validation, **limits)
     scored = time.monotonic()
     winner = pick_winner(str(run["problem_type"]), {r.variant: r.metrics for r in results if r.metrics})
     board = build_leaderboard(services.sagemaker, run)
+    # score_s stays the test rows' time (what throughput figures divide by); thresholds are apart.
+    thresholds_s = sum(float(r.threshold_choice["seconds"]) for r in results if r.threshold_choice)
     timings = {
         "load_test_set_s": round(loaded - started, 3),
-        "score_s": round(scored - loaded, 3),
+        "load_validation_set_s": round(loaded_validation - loaded, 3),
+        "score_s": round(scored - loaded_validation - thresholds_s, 3),
+        "choose_thresholds_s": round(thresholds_s, 3),
         "leaderboard_s": round(time.monotonic() - scored, 3),
     }
-    document = evaluation_document(run, results, winner, len(test.labels), timings)
+    document = evaluation_document(run, results, winner, len(test.labels), timings, validation)
     evaluation_uri, report_uri = prefix.join("evaluation.json"), prefix.join("report.html")
     _write_json(services, evaluation_uri, document)
     _write_json(services, prefix.join("leaderboard.json"), board)

@@ -8,6 +8,7 @@ from typing import Any
 
 from handlers.evaluate import svg
 from handlers.evaluate.scoring import VariantResult
+from handlers.evaluate.threshold import DEFAULT_THRESHOLD
 
 MAX_BARS = 15
 MAX_TABLE_ROWS = 25
@@ -48,14 +49,61 @@ def _text(value: Any) -> str:
 
 
 def _finalists(evaluation: Mapping[str, Any]) -> str:
-    columns = METRIC_COLUMNS[str(evaluation["problem_type"])]
-    rows, winner_row = [], None
-    for i, (variant, entry) in enumerate(evaluation["variants"].items()):
+    """One row per variant; binary ones get a second row at the threshold chosen on the validation set."""
+    problem_type = str(evaluation["problem_type"])
+    columns = METRIC_COLUMNS[problem_type]
+    binary = problem_type == "binary"
+    rows: list[list[Any]] = []
+    winner_row: int | None = None
+    for variant, entry in evaluation["variants"].items():
         values = entry.get("metrics") or {}
         if variant == evaluation.get("winner"):
-            winner_row = i
-        rows.append([variant, entry["kind"], *(values.get(c) for c in columns), entry.get("error") or ""])
-    return _table(["variant", "kind", *columns, "error"], rows, winner_row)
+            winner_row = len(rows)
+        threshold = [DEFAULT_THRESHOLD] if binary else []
+        rows.append(
+            [variant, entry["kind"], *threshold, *(values.get(c) for c in columns), entry.get("error") or ""]
+        )
+        at = values.get("at_threshold")
+        if binary and isinstance(at, Mapping):
+            chosen = at.get("threshold")
+            label = f"{svg.fmt(chosen)} (validation)" if chosen is not None else "-"
+            cells = [at.get(c) if chosen is not None and c != "auc" else "" for c in columns]
+            note = "" if chosen is not None else f"no threshold: {at.get('reason')}"
+            rows.append([variant, entry["kind"], label, *cells, note])
+    headers = ["variant", "kind", *(["threshold"] if binary else []), *columns, "error / note"]
+    return _table(headers, rows, winner_row)
+
+
+def _threshold_section(evaluation: Mapping[str, Any]) -> str:
+    """How the thresholds and the class weight were set (binary runs)."""
+    block = evaluation.get("decision_threshold")
+    if not isinstance(block, Mapping):
+        return ""
+    default, rule = svg.fmt(block.get("default")), escape(str(block["rule"]))
+    items = [f"<li>First row of each finalist: threshold {default}. Second row: {rule}.</li>"]
+    if block.get("error"):
+        items.append(f'<li class="error">No thresholds chosen: {escape(str(block["error"]))}</li>')
+    else:
+        items.append(f"<li>Validation set: {block.get('validation_rows')} rows.</li>")
+    for variant, entry in evaluation["variants"].items():
+        choice = entry.get("threshold_choice")
+        if isinstance(choice, Mapping):
+            caveat = ""
+            if entry["kind"] == "autopilot":
+                # Its training data (the autopilot channel) is train + validation: the rows it is tuned on.
+                caveat = (
+                    " Autopilot trained on these rows too, so its threshold is chosen on rows it has seen."
+                )
+            items.append(
+                f"<li>{escape(variant)}: F1 {svg.fmt(choice.get('f1'))} on the validation set "
+                f"({choice.get('positives')} positive of {choice.get('rows')} rows).{escape(caveat)}</li>"
+            )
+    weight = evaluation.get("scale_pos_weight")
+    if isinstance(weight, Mapping):
+        value = weight.get("value")
+        shown = f"scale_pos_weight = {value}" if value is not None else "scale_pos_weight"
+        items.append(f"<li>Tuning: {escape(shown)}, {escape(str(weight.get('how')))}.</li>")
+    return f"<h2>Decision threshold and class weight</h2><ul>{''.join(items)}</ul>"
 
 
 def _sorted_by_objective(entries: Sequence[Mapping[str, Any]], maximize: bool) -> list[Mapping[str, Any]]:
@@ -129,7 +177,18 @@ def _variant_charts(
         return svg.residual_chart(
             [p for p, _ in pairs], [y - p for p, y in pairs], f"{title}: residuals on the test set"
         )
-    return svg.heatmap(result.metrics["confusion_matrix"], list(classes), f"{title}: confusion matrix")
+    charts = [
+        svg.heatmap(
+            result.metrics["confusion_matrix"],
+            list(classes),
+            f"{title}: confusion matrix at {DEFAULT_THRESHOLD}",
+        )
+    ]
+    at = result.metrics.get("at_threshold") or {}
+    if at.get("threshold") is not None:
+        label = f"{title}: confusion matrix at {svg.fmt(at['threshold'])} (chosen on the validation set)"
+        charts.append(svg.heatmap(at["confusion_matrix"], list(classes), label))
+    return "".join(charts)
 
 
 def render_report(
@@ -153,9 +212,12 @@ def render_report(
         f"<h1>ML Stack run {escape(str(evaluation['run_id']))}</h1>",
         f"<p>{escape(problem_type)} problem, target <b>{escape(str(evaluation['target']))}</b>, "
         f"{evaluation['test_rows']} test rows. Winner on the test set by {escape(str(primary))}: "
-        f"<b>{escape(_text(winner))}</b>.</p>",
+        f"<b>{escape(_text(winner))}</b>"
+        + (f" ({escape(str(evaluation['winner_rule']))})" if evaluation.get("winner_rule") else "")
+        + ".</p>",
         "<h2>Finalists on the same test set</h2>",
         _finalists(evaluation),
+        _threshold_section(evaluation),
         svg.bar_chart(bars, f"Test set {primary} per variant", str(primary), frozenset({str(winner)})),
         *(_variant_charts(problem_type, classes, labels, r) for r in results),
         _tuning_section(board),

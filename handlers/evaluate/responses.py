@@ -21,6 +21,8 @@ class Predictions:
     labels: list[int] | None = None
     scores: list[float] | None = None
     values: list[float] | None = None
+    # Whether every binary score is a probability (else some are the predicted label itself).
+    probabilities: bool = True
 
 
 Cell = str | float | list[Any]
@@ -142,10 +144,12 @@ def from_labels(rows: list[list[Cell]], problem_type: str, classes: Sequence[str
     if problem_type != "binary":
         return Predictions(labels=labels)
     scores: list[float] = []
+    every = True
     for row, label in zip(rows, labels, strict=True):
         if len(row) < 2 or isinstance(row[1], list):
             scores.append(float(label))  # no probability returned: the label itself is the score
+            every = False
             continue
         probability = _numbers(row[1:2])[0]  # the probability of the predicted label
         scores.append(probability if label == 1 else 1.0 - probability)
-    return Predictions(labels=labels, scores=scores)
+    return Predictions(labels=labels, scores=scores, probabilities=every)

@@ -19,7 +19,9 @@ from sklearn import metrics as skm
 
 from handlers.common import clients
 from handlers.common.errors import EvaluationFailed
+from handlers.evaluate import svg
 from handlers.evaluate.handler import Services, lambda_handler, run_evaluation
+from handlers.evaluate.threshold import NoThresholdError, choose_threshold, metrics_at
 from tests.handlers.conftest import ARTIFACTS_BUCKET, DATA_BUCKET, KEY_ARN
 from tests.handlers.runs import NAMES, make_run
 
@@ -207,7 +209,13 @@ def test_both_variants_are_scored_on_the_same_rows(s3, binary_test_set, sagemake
         == skm.confusion_matrix(labels, tuning_pred).tolist()
     )
     assert evaluation["variants"]["Tuning"]["requests"] == 4
-    assert set(evaluation["timings"]) == {"load_test_set_s", "score_s", "leaderboard_s"}
+    assert set(evaluation["timings"]) == {
+        "load_test_set_s",
+        "load_validation_set_s",
+        "score_s",
+        "choose_thresholds_s",
+        "leaderboard_s",
+    }
 
 
 def test_leaderboard_lists_every_trial_and_candidate(s3, binary_test_set, sagemaker_stub):
@@ -372,8 +380,232 @@ def _csv_line(cells: list[str]) -> str:
 
 
 def test_chart_text_is_escaped():
-    from handlers.evaluate import svg
-
     chart = svg.bar_chart([("<b>trial</b> & co", 1.0)], "a <title>", "metric")
     assert "<b>" not in chart and "&lt;b&gt;trial&lt;/b&gt; &amp; co" in chart
     ET.fromstring(chart)
+
+
+def test_the_threshold_is_where_f1_on_the_given_rows_is_highest():
+    # Given seeded labels (about 10% positive) and scores that rank them imperfectly
+    rng = random.Random(3)
+    labels = [int(rng.random() < 0.1) for _ in range(400)]
+    scores = [round(min(1.0, max(0.0, 0.15 * y + rng.gauss(0.1, 0.07))), 3) for y in labels]
+    # When the threshold is chosen
+    chosen = choose_threshold(labels, scores)
+    # Then no threshold between the scores gives a higher F1 (scikit-learn's F1, every candidate)
+    candidates = sorted(set(scores))
+    best = max(skm.f1_score(labels, [int(s >= t) for s in scores]) for t in candidates)
+    assert chosen.f1 == pytest.approx(best)
+    assert skm.f1_score(labels, [int(s >= chosen.value) for s in scores]) == pytest.approx(best)
+    # And it lies halfway between two observed scores, not on one
+    assert chosen.value not in scores
+    assert (chosen.rows, chosen.positives) == (400, sum(labels))
+
+
+def test_threshold_ties_go_to_the_higher_threshold_and_edges_are_scores():
+    # F1 is 2/3 at >= 0.8 (one TP, one FN) and at >= 0.3 (two TP, two FP): the higher one wins
+    assert choose_threshold([1, 0, 1, 0], [0.8, 0.4, 0.3, 0.35]).value == pytest.approx((0.8 + 0.4) / 2)
+    # Every row predicted positive is best here: the threshold is the lowest score itself
+    assert choose_threshold([1, 1, 0], [0.2, 0.1, 0.3]).value == 0.1
+    # A constant model: one threshold, all positive
+    assert choose_threshold([0, 1], [0.4, 0.4]).value == 0.4
+
+
+def test_no_threshold_without_a_positive_row():
+    with pytest.raises(NoThresholdError, match="no positive row"):
+        choose_threshold([0, 0, 0], [0.1, 0.2, 0.3])
+
+
+def test_metrics_at_a_threshold_are_scikit_learns():
+    labels, scores = [0, 0, 1, 1, 0, 1, 0, 0], [0.1, 0.25, 0.3, 0.9, 0.35, 0.2, 0.05, 0.28]
+    found = metrics_at(labels, scores, 0.27)
+    predicted = [int(s >= 0.27) for s in scores]
+    assert found["threshold"] == 0.27 and "auc" not in found
+    assert found["precision"] == pytest.approx(skm.precision_score(labels, predicted))
+    assert found["recall"] == pytest.approx(skm.recall_score(labels, predicted))
+    assert found["f1"] == pytest.approx(skm.f1_score(labels, predicted))
+    assert found["accuracy"] == pytest.approx(skm.accuracy_score(labels, predicted))
+    assert found["confusion_matrix"] == skm.confusion_matrix(labels, predicted).tolist()
+
+
+SHY = 0.3  # the tuning stand-in's scores scaled down: nothing reaches 0.5, as with a rare positive class
+
+
+class ShyEndpoint(Endpoint):
+    """Both variants; Tuning ranks rows well but never scores 0.5; Autopilot may answer labels only."""
+
+    def __init__(self, labels_only: bool = False, fail_after: int | None = None) -> None:
+        super().__init__()
+        self.labels_only = labels_only
+        self.fail_after = fail_after
+
+    def __call__(self, variant: str, body: bytes) -> bytes:
+        answer = super().__call__(variant, body)
+        if self.fail_after is not None and len(self.requests) > self.fail_after:
+            raise ClientError({"Error": {"Code": "ModelError", "Message": "boom"}}, "InvokeEndpoint")
+        if variant == "Tuning":
+            return "".join(f"{float(v) * SHY:.4f}\n" for v in answer.decode().split()).encode()
+        if self.labels_only:
+            return "".join(line.split(",")[0] + "\n" for line in answer.decode().splitlines()).encode()
+        return answer
+
+
+def put_validation(s3: Any, rows: int = 40, seed: int = 5, train_rows: int = 60) -> list[int]:
+    """validation/ (numeric) and autopilot/ (raw: train rows, then the same validation rows)."""
+    numeric, raw, labels = binary_rows(rows, seed)
+    _, train_raw, _ = binary_rows(train_rows, seed + 100)
+    autopilot = train_raw + "".join(line + "\n" for line in raw.splitlines()[1:])
+    s3.put_object(Bucket=DATA_BUCKET, Key="datasets/bank/validation/validation.csv", Body=numeric.encode())
+    s3.put_object(Bucket=DATA_BUCKET, Key="datasets/bank/autopilot/train.csv", Body=autopilot.encode())
+    return labels
+
+
+def _shy_scores(numeric: str) -> list[float]:
+    _, scores = tuning_model("\n".join(line.split(",", 1)[1] for line in numeric.splitlines()).encode())
+    return [float(f"{s * SHY:.4f}") for s in scores]
+
+
+def test_a_binary_finalist_gets_metrics_at_the_threshold_chosen_on_validation(
+    s3, binary_test_set, sagemaker_stub
+):
+    # Given a tuning finalist whose scores never reach 0.5, and a validation set in the dataset
+    leaderboard_stubs(sagemaker_stub)
+    validation_labels = put_validation(s3)
+    endpoint = ShyEndpoint()
+    run = make_run("binary")
+    run["tuning"]["static_hyperparameters"] = {"scale_pos_weight": "19"}
+    # When evaluated
+    summary = run_evaluation(
+        {"run": run, "deployment": {"finalists": FINALISTS}}, services(endpoint), max_rows=8
+    )
+    # Then at 0.5 it predicts no positive at all
+    evaluation = json.loads(read(s3, "evaluation.json"))
+    tuning = evaluation["variants"]["Tuning"]
+    assert tuning["metrics"]["recall"] == 0 and tuning["metrics"]["f1"] == 0
+    # And its threshold is the one that maximises F1 on the validation rows (not on the test rows)
+    validation_numeric, _, _ = binary_rows(40, 5)
+    expected = choose_threshold(validation_labels, _shy_scores(validation_numeric))
+    at = tuning["metrics"]["at_threshold"]
+    assert at["threshold"] == pytest.approx(expected.value) and at["threshold"] < 0.5
+    # And the test metrics at that threshold are scikit-learn's on the test rows
+    numeric, _, labels = binary_rows()
+    predicted = [int(s >= at["threshold"]) for s in _shy_scores(numeric)]
+    assert at["f1"] == pytest.approx(skm.f1_score(labels, predicted)) and at["f1"] > 0
+    assert at["confusion_matrix"] == skm.confusion_matrix(labels, predicted).tolist()
+    assert tuning["threshold_choice"]["f1"] == pytest.approx(expected.f1)
+    assert tuning["threshold_choice"]["rows"] == 40 and tuning["threshold_choice"]["requests"] == 5
+    # And each variant scored the validation rows (raw ones for Autopilot: the autopilot channel's tail)
+    assert [n for v, n in endpoint.requests if v == "Autopilot"] == [8, 8, 8, 6, 8, 8, 8, 8, 8]
+    assert evaluation["variants"]["Autopilot"]["metrics"]["at_threshold"]["threshold"] is not None
+    # And the winner is still chosen by the threshold-free AUC, and says so
+    assert evaluation["winner_metric"] == "auc" and "highest auc on the test set" in evaluation["winner_rule"]
+    assert evaluation["decision_threshold"]["validation_rows"] == 40
+    assert evaluation["scale_pos_weight"]["value"] == "19"
+    # And the state machine's summary carries the scalars at the threshold
+    assert summary["metrics"]["Tuning"]["at_threshold"]["f1"] == pytest.approx(at["f1"])
+    assert "confusion_matrix" not in summary["metrics"]["Tuning"]["at_threshold"]
+    # And the report shows both rows, the rule, the class weight and the matrix at the threshold
+    html = read(s3, "report.html").decode()
+    assert f"{svg.fmt(at['threshold'])} (validation)" in html
+    assert "scale_pos_weight = 19" in html and "highest F1 of the positive class" in html
+    assert html.count('data-chart="confusion"') == 4
+    assert "Autopilot trained on these rows too" in html
+
+
+def test_an_autopilot_answering_labels_only_gets_no_threshold_and_says_why(
+    s3, binary_test_set, sagemaker_stub
+):
+    leaderboard_stubs(sagemaker_stub)
+    put_validation(s3)
+    run_evaluation(
+        {"run": make_run(), "deployment": {"finalists": FINALISTS}}, services(ShyEndpoint(labels_only=True))
+    )
+    evaluation = json.loads(read(s3, "evaluation.json"))
+    at = evaluation["variants"]["Autopilot"]["metrics"]["at_threshold"]
+    assert at["threshold"] is None and "labels without a probability" in at["reason"]
+    assert evaluation["variants"]["Autopilot"]["threshold_choice"] is None
+    assert evaluation["variants"]["Tuning"]["metrics"]["at_threshold"]["threshold"] is not None
+    assert (
+        "no threshold: its endpoint returns labels without a probability" in read(s3, "report.html").decode()
+    )
+
+
+def test_without_a_readable_validation_set_the_finalists_are_still_judged(
+    s3, binary_test_set, sagemaker_stub
+):
+    # Given a dataset whose validation channel is missing (the test channels are there)
+    leaderboard_stubs(sagemaker_stub)
+    summary = run_evaluation(
+        {"run": make_run(), "deployment": {"finalists": FINALISTS}}, services(ShyEndpoint())
+    )
+    # Then the winner and the 0.5 metrics are there, and every threshold says why it is missing
+    assert summary["winner"] in {"Tuning", "Autopilot"}
+    evaluation = json.loads(read(s3, "evaluation.json"))
+    assert "validation/ holds no data" in evaluation["decision_threshold"]["error"]
+    for entry in evaluation["variants"].values():
+        assert "cannot read the validation set" in entry["metrics"]["at_threshold"]["reason"]
+    assert evaluation["scale_pos_weight"] == {
+        "value": None,
+        "how": "not set (the dataset's manifest has no class counts): trials trained unweighted",
+    }
+
+
+def test_an_autopilot_channel_not_ending_with_the_validation_rows_is_reported(
+    s3, binary_test_set, sagemaker_stub
+):
+    # Given an autopilot channel whose last rows are not the validation rows
+    leaderboard_stubs(sagemaker_stub)
+    numeric, _, labels = binary_rows(40, 5)
+    _, other, other_labels = binary_rows(40, 6)
+    assert labels != other_labels
+    s3.put_object(Bucket=DATA_BUCKET, Key="datasets/bank/validation/validation.csv", Body=numeric.encode())
+    s3.put_object(Bucket=DATA_BUCKET, Key="datasets/bank/autopilot/train.csv", Body=other.encode())
+    run_evaluation({"run": make_run(), "deployment": {"finalists": FINALISTS}}, services(ShyEndpoint()))
+    error = json.loads(read(s3, "evaluation.json"))["decision_threshold"]["error"]
+    assert "autopilot/ does not end with the rows of validation/" in error
+
+
+def test_a_validation_scoring_error_leaves_the_test_metrics(s3, binary_test_set, sagemaker_stub):
+    # Given an endpoint that fails after the 4 requests that carry the test rows
+    leaderboard_stubs(sagemaker_stub)
+    put_validation(s3)
+    endpoint = ShyEndpoint(fail_after=4)
+    summary = run_evaluation(
+        {"run": make_run(), "deployment": {"finalists": FINALISTS[:1]}}, services(endpoint), max_rows=8
+    )
+    tuning = summary["metrics"]["Tuning"]
+    assert tuning["auc"] is not None
+    assert tuning["at_threshold"]["threshold"] is None
+    assert "scoring the validation set failed (ModelError)" in tuning["at_threshold"]["reason"]
+
+
+def test_multiclass_has_no_threshold(s3, sagemaker_stub):
+    rows = [(i % 3, i) for i in range(30)]
+    s3.put_object(
+        Bucket=DATA_BUCKET,
+        Key="datasets/bank/test/test.csv",
+        Body="".join(f"{y},{x}\n" for y, x in rows).encode(),
+    )
+    raw = "x,y\n" + "".join(f"{x},{'abc'[y]}\n" for y, x in rows)
+    s3.put_object(Bucket=DATA_BUCKET, Key="datasets/bank/test-raw/test.csv", Body=raw.encode())
+    sagemaker_stub.add_client_error(
+        "list_training_jobs_for_hyper_parameter_tuning_job", "ResourceNotFound", "x"
+    )
+    sagemaker_stub.add_response("list_candidates_for_auto_ml_job", {"Candidates": []})
+    requests: list[str] = []
+
+    def endpoint(variant: str, body: bytes) -> bytes:
+        requests.append(variant)
+        xs = [int(line.split(",")[0]) for line in body.decode().splitlines()]
+        if variant == "Tuning":
+            return "".join(",".join("1" if c == x % 3 else "0" for c in range(3)) + "\n" for x in xs).encode()
+        return "".join(f"{'abc'[x % 3]}\n" for x in xs).encode()
+
+    run_evaluation(
+        {"run": make_run("multiclass"), "deployment": {"finalists": FINALISTS}},
+        Services(s3=s3, sagemaker=clients.sagemaker(), invoke=endpoint, key_arn=KEY_ARN),
+    )
+    evaluation = json.loads(read(s3, "evaluation.json"))
+    assert requests == ["Tuning", "Autopilot"]  # the test rows only
+    assert evaluation["decision_threshold"] is None and evaluation["scale_pos_weight"] is None
+    assert all("at_threshold" not in e["metrics"] for e in evaluation["variants"].values())
