@@ -62,6 +62,39 @@ def _friedman(rows: int | None, seed: int) -> Dataset:
     return Dataset("friedman", "sklearn:make_friedman1", frame, "response", "regression")
 
 
+IMBALANCED_ROWS = 5000
+IMBALANCED_POSITIVE_RATE = 0.05
+
+
+def imbalanced(rows: int | None = None, seed: int = 42) -> Dataset:
+    """A rare positive class (about 5% 'yes'), with string categories and missing values.
+
+    scikit-learn's make_classification: six numeric features (two with missing values) and two more
+    turned into string categories, one of them with missing values.
+    """
+    n = IMBALANCED_ROWS if rows is None else rows
+    x, y = sk_datasets.make_classification(
+        n_samples=n,
+        n_features=8,
+        n_informative=4,
+        n_redundant=2,
+        weights=[1 - IMBALANCED_POSITIVE_RATE],
+        flip_y=0.02,
+        class_sep=1.0,
+        random_state=seed,
+    )
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(x[:, :6], columns=[f"x{i + 1}" for i in range(6)])
+    tiers = np.array(["bronze", "silver", "gold", "platinum"], dtype=object)
+    frame["tier"] = tiers[np.digitize(x[:, 6], [-1.0, 0.0, 1.0])]
+    frame["channel"] = np.where(x[:, 7] > 0.3, "web", np.where(x[:, 7] > -0.5, "store", "phone"))
+    for column in ("x1", "x4"):
+        frame.loc[rng.random(n) < 0.08, column] = np.nan
+    frame.loc[rng.random(n) < 0.05, "tier"] = None
+    frame["outcome"] = np.where(y == 1, "yes", "no")
+    return Dataset("imbalanced", "sklearn:make_classification", frame, "outcome", "binary")
+
+
 # breast_cancer (569 rows) and diabetes (442) are too small for Autopilot's 500-row minimum once the
 # test split is held out: runs on them stop in ValidateInput, as they would fail on AWS.
 BUILTIN: dict[str, Callable[[int | None, int], Dataset]] = {
