@@ -64,18 +64,43 @@ def scalar_metrics(metrics: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in metrics.items() if v is None or isinstance(v, int | float)}
 
 
+# Binary metrics may carry `at_threshold`: the same metrics at the threshold chosen on the validation set.
+AT_THRESHOLD = "at_threshold"
+DEFAULT_THRESHOLD = "0.5"
+
+
 def metrics_table(by_variant: Mapping[str, Mapping[str, Any]], winner: str | None, title: str) -> Rows:
-    """One row per variant, one column per scalar metric; a variant that failed shows its error."""
+    """One row per variant, one column per scalar metric; a variant that failed shows its error.
+
+    A variant with metrics at a chosen threshold gets a second row, and the table a threshold column.
+    """
     columns: list[str] = []
     for metrics in by_variant.values():
         columns += [k for k in scalar_metrics(metrics) if k not in columns and k != "error"]
     columns = columns or ["result"]
+    thresholds = any(isinstance(m.get(AT_THRESHOLD), Mapping) for m in by_variant.values())
     rows: list[tuple[str, ...]] = []
+    highlight: set[int] = set()
     for variant, metrics in by_variant.items():
+        if variant == winner:
+            highlight.add(len(rows))
         error = metrics.get("error")
+        at = metrics.get(AT_THRESHOLD)
+        lead = (DEFAULT_THRESHOLD if isinstance(at, Mapping) else "-",) if thresholds else ()
         if error and not set(scalar_metrics(metrics)) - {"error"}:
-            rows.append((variant, f"failed: {error}"[:80], *("" for _ in columns[1:])))
-        else:
-            rows.append((variant, *(number(metrics.get(c)) for c in columns)))
-    highlight = frozenset(i for i, name in enumerate(by_variant) if name == winner)
-    return Rows(title, ("variant", *columns), rows, highlight)
+            rows.append((variant, *lead, f"failed: {error}"[:80], *("" for _ in columns[1:])))
+            continue
+        rows.append((variant, *lead, *(number(metrics.get(c)) for c in columns)))
+        if isinstance(at, Mapping):
+            rows.append(_threshold_row(variant, at, columns))
+    headers = ("variant", *(("threshold",) if thresholds else ()), *columns)
+    return Rows(title, headers, rows, frozenset(highlight))
+
+
+def _threshold_row(variant: str, at: Mapping[str, Any], columns: Sequence[str]) -> tuple[str, ...]:
+    """The variant's metrics at its chosen threshold (blank where a metric does not depend on it)."""
+    chosen = at.get("threshold")
+    if chosen is None:
+        note = f"no threshold: {at.get('reason') or 'none chosen'}"[:80]
+        return (variant, "-", note, *("" for _ in columns[1:]))
+    return (variant, number(chosen), *(number(at[c]) if c in at else "" for c in columns))
