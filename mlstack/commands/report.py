@@ -13,7 +13,7 @@ from contracts.names import run_names
 from handlers.common.aws_errors import is_not_found
 from mlstack.commands import error
 from mlstack.leaderboard import TOP, confusion_matrices, finalists_table, leaderboard_table
-from mlstack.stack import StackError, Target, add_target_arguments, resolve
+from mlstack.stack import StackError, Target, add_target_arguments, find_in_stacks
 from mlstack.tables import show
 
 FILES = ("evaluation.json", "leaderboard.json", "report.html")
@@ -47,7 +47,7 @@ def _exists(s3: Any, bucket: str, key: str) -> bool:
     return True
 
 
-def find_run_id(s3: Any, target: Target, run: str) -> str:
+def find_run_id(s3: Any, target: Target, run: str) -> str | None:
     """The run id: RUN itself if its report exists, else the one derived from an execution name or ARN."""
     bucket = target.outputs["ArtifactsBucketName"]
     if _exists(s3, bucket, f"reports/{run}/evaluation.json"):
@@ -56,13 +56,8 @@ def find_run_id(s3: Any, target: Target, run: str) -> str:
     try:
         run_id = run_names(target.name_prefix, target.state_machine_arn, name).run_id
     except ValueError:
-        run_id = ""
-    if run_id and _exists(s3, bucket, f"reports/{run_id}/evaluation.json"):
-        return run_id
-    raise StackError(
-        f"no report for {run!r} in s3://{bucket}/reports/ (neither as a run id nor as an execution of "
-        f"{target.name}); a run writes its report when it reaches Evaluate"
-    )
+        return None
+    return run_id if _exists(s3, bucket, f"reports/{run_id}/evaluation.json") else None
 
 
 def download(s3: Any, bucket: str, run_id: str, out: Path) -> dict[str, Path]:
@@ -104,9 +99,13 @@ def draw(evaluation: dict[str, Any], board: dict[str, Any], out: Path) -> tuple[
 def report_command(args: argparse.Namespace) -> int:
     """Handle `mlstack report`."""
     try:
-        target = resolve(args)
+        # A run id or execution name belongs to one stack: look in every stack unless told which.
+        target, run_id = find_in_stacks(
+            args,
+            lambda stack: find_run_id(stack.aws.client("s3"), stack, args.run),
+            f"report for {args.run!r} (as a run id or an execution name; a run writes it in Evaluate)",
+        )
         s3 = target.aws.client("s3")
-        run_id = find_run_id(s3, target, args.run)
         out = args.out or Path("reports") / run_id
         files = download(s3, target.outputs["ArtifactsBucketName"], run_id, out)
     except StackError as err:
