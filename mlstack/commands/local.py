@@ -26,6 +26,9 @@ def register(subparsers: Any) -> None:
     )
     up.set_defaults(func=run_up)
     down = commands.add_parser("down", help="stop it and every process it started")
+    down.add_argument(
+        "--port", type=int, help="the port it was started on; refused if it runs on another (default: any)"
+    )
     down.set_defaults(func=run_down)
     status = commands.add_parser("status", help="print its URL, pid and uptime")
     status.set_defaults(func=run_status)
@@ -53,6 +56,23 @@ def run_up(args: argparse.Namespace) -> int:
 def run_down(args: argparse.Namespace) -> int:
     from localaws import process
 
+    # As `up --port` does, a port that is not the running one's is refused rather than ignored.
+    running = process.status()
+    if args.port is not None and running is not None and running.port != args.port:
+        print(
+            f"mlstack local down: the local AWS runs on port {running.port} (pid {running.pid}), not on "
+            f"{args.port}; run down with --port {running.port} or without --port",
+            file=sys.stderr,
+        )
+        return 1
+    if args.port is not None and running is None and process.health(args.port) is not None:
+        print(
+            f"mlstack local down: a local AWS answers on port {args.port} but `mlstack local up` did not "
+            f"start it from this state directory ({process.pid_file().parent}); stop it where it was "
+            "started (a test, a demo, or another MLSTACK_STATE_DIR)",
+            file=sys.stderr,
+        )
+        return 1
     pid = process.down()
     print("local AWS is not running" if pid is None else f"local AWS stopped (pid {pid})")
     return 0
