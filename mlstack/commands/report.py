@@ -96,6 +96,21 @@ def draw(evaluation: dict[str, Any], board: dict[str, Any], out: Path) -> tuple[
     return paths, notes
 
 
+def threshold_notes(evaluation: dict[str, Any]) -> list[str]:
+    """What the finalists table's threshold rows mean, and the tuning job's class weight (binary runs)."""
+    notes: list[str] = []
+    block = evaluation.get("decision_threshold")
+    if isinstance(block, dict):
+        rows = block.get("validation_rows")
+        where = f"{rows} validation rows" if rows else f"none: {block.get('error')}"
+        notes.append(f"threshold rows: {block.get('rule')} ({where})")
+    weight = evaluation.get("scale_pos_weight")
+    if isinstance(weight, dict):
+        value = weight.get("value")
+        notes.append(f"scale_pos_weight{'' if value is None else ' = ' + str(value)}: {weight.get('how')}")
+    return notes
+
+
 def report_command(args: argparse.Namespace) -> int:
     """Handle `mlstack report`."""
     try:
@@ -123,6 +138,8 @@ def report_command(args: argparse.Namespace) -> int:
             "winner": evaluation.get("winner"),
             "metric": evaluation.get("winner_metric"),
             "metrics": {v: e.get("metrics") for v, e in (evaluation.get("variants") or {}).items()},
+            "decision_threshold": evaluation.get("decision_threshold"),
+            "scale_pos_weight": evaluation.get("scale_pos_weight"),
             "files": [str(p) for p in [*files.values(), *charts]],
             "notes": notes,
         }
@@ -130,6 +147,8 @@ def report_command(args: argparse.Namespace) -> int:
         return 0
     show(leaderboard_table(board, args.top))
     show(finalists_table(evaluation))
+    for line in threshold_notes(evaluation):
+        print(f"note: {line}")
     for warning in board.get("warnings") or []:
         print(f"warning: {warning}")
     for note in notes:
