@@ -17,6 +17,7 @@ _IMAGE_REPOSITORY_ARNS = [
     f"arn:{Aws.PARTITION}:ecr:{Aws.REGION}:*:repository/{repo}" for repo in ("sagemaker-*", "autogluon-*")
 ]
 _CHILD_JOB_KINDS = ("processing-job", "training-job", "transform-job")
+_INSIGHT_KINDS = ("model", "endpoint-config", "endpoint")
 _SAGEMAKER_LOG_GROUPS = f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:/aws/sagemaker/*"
 
 
@@ -107,6 +108,28 @@ class SageMakerRoles(Construct):
                 resources=[sagemaker_arn(kind, prefixed) for kind in _CHILD_JOB_KINDS],
             )
         )
+        # AWS's documented minimum for a role passed to CreateAutoMLJob(V2): its explainability and
+        # insight steps deploy candidates, call and delete them as this role, under names Autopilot
+        # chooses, so these are held to the account and region, not to our prefix.
+        role.add_to_policy(
+            iam.PolicyStatement(
+                sid="AutopilotInsightEndpoints",
+                actions=[
+                    "sagemaker:CreateModel",
+                    "sagemaker:CreateEndpointConfig",
+                    "sagemaker:CreateEndpoint",
+                    "sagemaker:DescribeModel",
+                    "sagemaker:DescribeEndpointConfig",
+                    "sagemaker:DescribeEndpoint",
+                    "sagemaker:InvokeEndpoint",
+                    "sagemaker:ListTags",
+                    "sagemaker:DeleteModel",
+                    "sagemaker:DeleteEndpointConfig",
+                    "sagemaker:DeleteEndpoint",
+                ],
+                resources=[sagemaker_arn(kind, "*") for kind in _INSIGHT_KINDS],
+            )
+        )
         role.add_to_policy(
             iam.PolicyStatement(
                 sid="PassSelfToAutopilotJobs",
@@ -119,8 +142,10 @@ class SageMakerRoles(Construct):
             role,
             "AwsSolutions-IAM5",
             "Wildcards are bounded: the stack's own buckets' objects and key (grants), SageMaker log groups, "
-            f"jobs named '{prefixed}', SageMaker-owned image repositories; PutMetricData and "
-            "GetAuthorizationToken support no resource ARNs (PutMetricData is held to SageMaker namespaces).",
+            f"jobs named '{prefixed}', SageMaker-owned image repositories, this account's models and "
+            "endpoints, which Autopilot's insight steps name themselves (AWS's minimum for CreateAutoMLJob); "
+            "PutMetricData and GetAuthorizationToken support no resource ARNs (PutMetricData is held to "
+            "SageMaker namespaces).",
             findings=[
                 *BUCKET_GRANT_ACTIONS,
                 *KEY_GRANT_ACTIONS,
@@ -133,6 +158,7 @@ class SageMakerRoles(Construct):
                         _SAGEMAKER_LOG_GROUPS,
                         *_IMAGE_REPOSITORY_ARNS,
                         *(sagemaker_arn(kind, prefixed) for kind in _CHILD_JOB_KINDS),
+                        *(sagemaker_arn(kind, "*") for kind in _INSIGHT_KINDS),
                     ]
                 ),
             ],

@@ -63,7 +63,24 @@ def test_pass_role_is_only_for_itself_and_only_to_sagemaker(dev: Template) -> No
         assert statement["Condition"] == {"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}}
 
 
-def test_sagemaker_actions_are_limited_to_the_name_prefix(dev: Template) -> None:
+# AWS's documented minimum for a role passed to CreateAutoMLJob(V2) ("SageMaker roles", developer guide):
+# Autopilot's explainability and insight steps deploy, call and delete candidates as this role.
+AUTOPILOT_MINIMUM = {
+    "sagemaker:DescribeEndpointConfig",
+    "sagemaker:DescribeModel",
+    "sagemaker:InvokeEndpoint",
+    "sagemaker:ListTags",
+    "sagemaker:DescribeEndpoint",
+    "sagemaker:CreateModel",
+    "sagemaker:CreateEndpointConfig",
+    "sagemaker:CreateEndpoint",
+    "sagemaker:DeleteModel",
+    "sagemaker:DeleteEndpointConfig",
+    "sagemaker:DeleteEndpoint",
+}
+
+
+def test_sagemaker_actions_are_limited_to_the_name_prefix_or_autopilots_own_resources(dev: Template) -> None:
     role_id, _ = _execution_role(dev)
     scoped = [
         s
@@ -72,8 +89,24 @@ def test_sagemaker_actions_are_limited_to_the_name_prefix(dev: Template) -> None
     ]
     assert scoped
     for statement in scoped:
+        if statement.get("Sid") == "AutopilotInsightEndpoints":
+            assert set(as_list(statement["Action"])) == AUTOPILOT_MINIMUM
+            for resource in as_list(statement["Resource"]):
+                # This account and region only; Autopilot names these resources itself.
+                text = str(resource)
+                assert "AWS::AccountId" in text and "AWS::Region" in text, resource
+                assert any(f":{kind}/*" in text for kind in ("model", "endpoint-config", "endpoint")), (
+                    resource
+                )
+            continue
         for resource in as_list(statement["Resource"]):
             assert "/mlsdev-*" in str(resource), resource
+
+
+def test_the_role_has_the_minimum_aws_documents_for_autopilot(dev: Template) -> None:
+    role_id, _ = _execution_role(dev)
+    granted = {a for s in role_statements(dev, role_id) for a in as_list(s["Action"])}
+    assert granted >= AUTOPILOT_MINIMUM | {"iam:PassRole", "cloudwatch:PutMetricData", "kms:CreateGrant"}
 
 
 def test_the_role_reads_data_and_writes_artifacts(dev: Template) -> None:
