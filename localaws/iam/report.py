@@ -39,6 +39,14 @@ WHY_UNUSED: dict[str, str] = {
     "sagemaker:AddTags": "SageMaker tags the jobs and resources a run creates as the caller on AWS; the "
     "local SageMaker takes tags from the create request",
     "iam:PassRole": "Autopilot passes the execution role to its child jobs on AWS",
+    **dict.fromkeys(
+        ("sagemaker:*Model", "sagemaker:*EndpointConfig", "sagemaker:*Endpoint"),
+        "Autopilot's explainability and insight steps deploy, call and delete candidates as the execution "
+        "role on AWS (AWS's minimum for a role passed to CreateAutoMLJob); the local Autopilot computes "
+        "them in-process",
+    ),
+    "sagemaker:ListTags": "Step Functions' .sync integrations and Autopilot's insight steps read tags as "
+    "the caller on AWS; the local SageMaker does not",
     "events:*": "Step Functions manages the .sync EventBridge rule as the state machine's role on AWS",
     "sqs:*": "Lambda sends a failed asynchronous event to the dead-letter queue as the function's role on "
     "AWS; the local AWS delivers it itself",

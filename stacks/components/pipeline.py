@@ -562,10 +562,14 @@ class Pipeline(Construct):
                     "sagemaker:CreateHyperParameterTuningJob",
                     "sagemaker:DescribeHyperParameterTuningJob",
                     "sagemaker:StopHyperParameterTuningJob",
-                    "sagemaker:ListTags",
                 ],
                 resources=[tuning_arn],
             )
+        )
+        # As AWS's policy templates for SageMaker `.sync` integrations have it (and CDK's task classes):
+        # Step Functions reads tags on resources other than the job it created.
+        role.add_to_principal_policy(
+            iam.PolicyStatement(sid="TuningJobSyncTags", actions=["sagemaker:ListTags"], resources=["*"])
         )
         role.add_to_principal_policy(
             iam.PolicyStatement(
@@ -603,7 +607,8 @@ class Pipeline(Construct):
             "AwsSolutions-IAM5",
             f"SageMaker rights are bounded to resources named '{self._prefix}' (names are derived per "
             "execution); Lambda rights to this stack's handlers and their versions; GenerateDataKey* on the "
-            "stack key only; log delivery and X-Ray actions support no resource ARNs.",
+            "stack key only; log delivery and X-Ray actions support no resource ARNs; sagemaker:ListTags on "
+            "'*' as AWS's policy templates for SageMaker .sync integrations grant it (read-only).",
             findings=[
                 "Resource::*",
                 "Action::kms:GenerateDataKey*",
