@@ -58,6 +58,8 @@ def parse_options(given: Any, defaults: Mapping[str, Any]) -> RunOptions:
     unknown = sorted(set(given) - set(KNOWN_KEYS))
     if unknown:
         raise InvalidInput(f"input: unknown keys {', '.join(unknown)}; known keys: {', '.join(KNOWN_KEYS)}")
+    # null means "not given" for every key, as in AWS's JSON APIs: the stage default applies.
+    given = {key: value for key, value in given.items() if value is not None}
     if "dataset" not in given:
         raise InvalidInput(
             'dataset: missing; give the prepared dataset, e.g. {"dataset": "s3://<data-bucket>/datasets/<name>/"}'

@@ -78,13 +78,18 @@ class Pipeline(Construct):
         execution_timeout = Duration.minutes(config.execution_timeout_minutes)
 
         failure = self._failure_path(topic)
+        # Any JSON is a valid execution input (null, an array, a string); ResultPath and Catch need an
+        # object to write into. Wrapping the input first lets ValidateInput refuse it like any bad input.
+        read_input = sfn.Pass(self, "ReadInput", parameters={"input.$": "$"})
         definition = (
-            self._lambda(
-                "ValidateInput",
-                functions.validate_input,
-                {"input": sfn.JsonPath.entire_payload, "execution": _EXECUTION},
-                run_path(),
-                failure,
+            read_input.next(
+                self._lambda(
+                    "ValidateInput",
+                    functions.validate_input,
+                    {"input": sfn.JsonPath.object_at("$.input"), "execution": _EXECUTION},
+                    run_path(),
+                    failure,
+                )
             )
             .next(
                 self._lambda(

@@ -59,13 +59,24 @@ def test_malformed_input_fails_in_validation_with_what_to_fix(extra, says, run, 
     assert leftovers() == NOTHING
 
 
-def test_input_that_is_not_an_object_or_lacks_the_dataset_is_rejected(run, leftovers):
-    # Given an input without a dataset
+@pytest.mark.parametrize(
+    ("given", "says"),
+    [
+        ({"tuning_max_jobs": 2}, "dataset: missing"),
+        (None, "input: expected a JSON object"),
+        (["s3://bucket/datasets/bank/"], "input: expected a JSON object"),
+        ("s3://bucket/datasets/bank/", "input: expected a JSON object"),
+    ],
+    ids=["no-dataset", "null", "array", "string"],
+)
+def test_input_that_is_not_an_object_or_lacks_the_dataset_is_rejected(given, says, run, leftovers):
+    # Given an input that is not an object, or has no dataset
     # When the run starts
-    execution = run({"tuning_max_jobs": 2})
+    execution = run(given)
 
-    # Then it fails with InvalidInput explaining what to give
-    assert_failed_with(execution, "InvalidInput", "dataset: missing")
+    # Then it fails with InvalidInput explaining what to give, through Cleanup and NotifyFailure
+    assert_failed_with(execution, "InvalidInput", says)
+    assert {"CleanupAfterFailure", "NotifyFailure"} <= set(execution.entered())
     assert leftovers() == NOTHING
 
 

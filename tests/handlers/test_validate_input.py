@@ -13,6 +13,7 @@ from contracts.run import Run
 from handlers.common import clients
 from handlers.common.errors import ConfigurationError, InvalidInput
 from handlers.validate_input.handler import lambda_handler
+from handlers.validate_input.options import KNOWN_KEYS
 from tests.handlers.conftest import (
     ARTIFACTS_BUCKET,
     DATA_BUCKET,
@@ -398,9 +399,29 @@ def test_names_too_long_are_rejected(put_dataset, context, monkeypatch):
         lambda_handler(event({"dataset": put_dataset()}), context)
 
 
-def test_input_must_be_an_object(context, s3):
+@pytest.mark.parametrize(
+    "given", [["s3://x/"], "s3://x/", None, 3], ids=["array", "string", "null", "number"]
+)
+def test_input_must_be_an_object(context, s3, given):
     with pytest.raises(InvalidInput, match="input: expected a JSON object"):
-        lambda_handler(event(["s3://x/"]), context)
+        lambda_handler(event(given), context)
+
+
+def test_null_means_not_given_for_every_key(put_dataset, context):
+    # Given every optional key as null
+    nulls = {key: None for key in KNOWN_KEYS if key != "dataset"}
+
+    # When the run is validated
+    run = lambda_handler(event({"dataset": put_dataset(), **nulls}), context)
+
+    # Then it is the run of the stage defaults, exactly as if the keys were absent
+    plain = lambda_handler(event({"dataset": put_dataset()}), context)
+    assert {k: v for k, v in run.items() if k != "names"} == {k: v for k, v in plain.items() if k != "names"}
+
+
+def test_a_null_dataset_is_a_missing_dataset(context, s3):
+    with pytest.raises(InvalidInput, match="dataset: missing"):
+        lambda_handler(event({"dataset": None}), context)
 
 
 def test_a_stage_default_missing_is_a_configuration_error(put_dataset, context, monkeypatch):

@@ -58,7 +58,10 @@ def _sagemaker_role_arn(dev: Template) -> str:
 
 def test_the_happy_path_runs_state_by_state(definition: dict[str, Any]) -> None:
     top = definition["States"]
-    assert definition["StartAt"] == "ValidateInput"
+    assert definition["StartAt"] == "ReadInput"
+    # Any JSON is an execution input: wrapped first, so ResultPath and Catch always write into an object.
+    assert top["ReadInput"] == {"Type": "Pass", "Parameters": {"input.$": "$"}, "Next": "ValidateInput"}
+    assert top["ValidateInput"]["Parameters"]["input.$"] == "$.input"
     for current, following in itertools.pairwise(TOP_LEVEL_FLOW):
         assert top[current]["Next"] == following, current
     assert top["EndpointInService"]["Next"] == "Evaluate"
