@@ -12,6 +12,8 @@ from pathlib import Path
 
 from localaws.settings import CHILD_MARKER_ENV
 
+# What a sandboxed child (a SageMaker job, its fork server) takes from the host: enough to run Python.
+SANDBOX_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "PYTHONHASHSEED")
 _lock = threading.Lock()
 _children: set[subprocess.Popen[bytes]] = set()
 

@@ -14,7 +14,8 @@ Entry points for the local AWS server:
     DELETE /faults  clear all faults;  GET /faults  the active faults.
     POST   /quotas  {"name": "<SageMaker quota name>", "value": N}: set its applied value (Service Quotas);
     DELETE /quotas  back to the defaults;  GET /quotas  the overrides.
-    GET    /state   live training, tuning and AutoML jobs, endpoints with their variant servers, processes.
+    GET    /state   live training, tuning and AutoML jobs, endpoints with their variant servers, processes,
+                    the fork server that starts them (pid, threads when it forks, preload seconds).
 - `shutdown()`: stop every job and model server this process started (call on exit).
 """
 
@@ -34,7 +35,7 @@ def install() -> None:
     """Apply every local SageMaker patch to moto (idempotent)."""
     global _installed
     with _lock:
-        from localaws.sagemaker import api, sfn_integration
+        from localaws.sagemaker import api, procs, sfn_integration
 
         # These are not in SageMaker's error shapes (AWS returns them all the same).
         warnings.filterwarnings(
@@ -42,6 +43,7 @@ def install() -> None:
         )
         api.install()
         sfn_integration.install()
+        procs.warm_up()  # its imports run while the caller goes on; the first job finds it ready
         if not _installed:
             atexit.register(shutdown)
             _installed = True

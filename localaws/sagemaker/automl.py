@@ -1,4 +1,4 @@
-"""AutoML V2 (tabular) jobs: a real AutoGluon search in a subprocess, candidates servable by serve.py."""
+"""AutoML V2 (tabular) jobs: a real AutoGluon search in a job process, candidates servable by serve.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
 import tarfile
 import tempfile
 import threading
@@ -21,7 +20,6 @@ from localaws.iam.as_role import authorize_volume_key
 from localaws.iam.authorizer import AccessDeniedError
 from localaws.sagemaker import faults, procs, s3io
 from localaws.sagemaker.common import (
-    PYTHON,
     OutputGate,
     StoppedError,
     ValidationException,
@@ -32,7 +30,6 @@ from localaws.sagemaker.common import (
 )
 from localaws.sagemaker.models import backend
 from localaws.sagemaker.names import validate_name
-from localaws.settings import PROJECT_ROOT
 from training.container import DEFAULT_BASE_DIR, Paths
 
 # The local default budget: Autopilot's own default (30 days) would make no sense here.
@@ -66,7 +63,7 @@ class AutoMLJob:
         self._candidates: list[dict[str, Any]] = []
         self.stop_requested = False
         self.output = OutputGate()
-        self.proc: subprocess.Popen[Any] | None = None
+        self.proc: procs.Worker | None = None
         self.log_tail: deque[str] = deque(maxlen=100)
 
     # --- views -------------------------------------------------------------------------------
@@ -343,16 +340,10 @@ def _run(job: AutoMLJob, workdir: Path) -> None:
 
 
 def _search(job: AutoMLJob, workdir: Path, out: Path, time_limit: float) -> int:
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
-            os.pathsep
-        ),
-        "PYTHONUNBUFFERED": "1",
-        "PYTHONWARNINGS": "ignore",
-    }
-    proc = procs.spawn_worker(
-        [PYTHON, "-m", "localaws.sagemaker.automl_worker", str(workdir / "spec.json"), str(out)],
+    env = procs.environment(job.request.get("RoleArn"), job.region, {})
+    proc = procs.start(
+        "localaws.sagemaker.automl_worker",
+        [str(workdir / "spec.json"), str(out)],
         f"automl:{job.name}",
         str(workdir),
         env,

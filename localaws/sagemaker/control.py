@@ -31,7 +31,12 @@ def state() -> dict[str, Any]:
             for e in backend.endpoints.all():
                 servers = {n: {"port": s.port, "pid": s.proc.pid} for n, s in e.servers.items()}
                 out["endpoints"].append({**where, **e.summary(), "variants": servers})
-    return {**json_safe(out), "processes": procs.live(), "faults": faults.snapshot()}
+    return {
+        **json_safe(out),
+        "processes": procs.live(),
+        "fork_server": procs.fork_server().describe(),
+        "faults": faults.snapshot(),
+    }
 
 
 def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:

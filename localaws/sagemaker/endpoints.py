@@ -1,12 +1,10 @@
-"""Models, endpoint configs and endpoints: one model-server subprocess per production variant."""
+"""Models, endpoint configs and endpoints: one model-server process per production variant."""
 
 from __future__ import annotations
 
 import io
-import os
 import random
 import shutil
-import subprocess
 import tarfile
 import tempfile
 import threading
@@ -19,11 +17,10 @@ from typing import Any
 from moto.core.exceptions import ServiceException
 
 from localaws.sagemaker import faults, procs, s3io
-from localaws.sagemaker.common import PYTHON, ValidationException, arn, drop_none, utcnow
+from localaws.sagemaker.common import ValidationException, arn, drop_none, utcnow
 from localaws.sagemaker.models import backend
 from localaws.sagemaker.names import validate_name
 from localaws.sagemaker.serve import READY_LINE
-from localaws.settings import PROJECT_ROOT
 from training.container import MODEL_DIR_ENV, Paths
 
 SERVER_START_TIMEOUT_S = 180.0
@@ -104,9 +101,7 @@ class EndpointConfig:
 class VariantServer:
     """A running model server for one production variant."""
 
-    def __init__(
-        self, variant: dict[str, Any], image: str, proc: subprocess.Popen[Any], port: int, workdir: Path
-    ):
+    def __init__(self, variant: dict[str, Any], image: str, proc: procs.Worker, port: int, workdir: Path):
         self.variant = variant
         self.name: str = variant["VariantName"]
         self.weight = float(variant.get("InitialVariantWeight", 1.0))
@@ -330,18 +325,18 @@ def _start_variant(endpoint: Endpoint, variant: dict[str, Any]) -> VariantServer
             f'Failed to extract model data archive from URL "{data_url}" for production variant '
             f"{variant['VariantName']}: {err}"
         ) from err
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
-            os.pathsep
-        ),
-        "PYTHONUNBUFFERED": "1",
-        "OMP_NUM_THREADS": "1",
-        MODEL_DIR_ENV: str(model_dir),
-        **{str(k): str(v) for k, v in (container.get("Environment") or {}).items()},
-    }
-    proc = procs.spawn_worker(
-        [PYTHON, "-m", "localaws.sagemaker.serve", "--model-dir", str(model_dir), "--image", image],
+    env = procs.environment(
+        model.request.get("ExecutionRoleArn"),
+        endpoint.region,
+        {
+            "OMP_NUM_THREADS": "1",
+            MODEL_DIR_ENV: str(model_dir),
+            **{str(k): str(v) for k, v in (container.get("Environment") or {}).items()},
+        },
+    )
+    proc = procs.start(
+        "localaws.sagemaker.serve",
+        ["--model-dir", str(model_dir), "--image", image],
         f"endpoint:{endpoint.name}/{variant['VariantName']}",
         str(workdir),
         env,
@@ -365,7 +360,7 @@ def _extract(data: bytes, dest: Path) -> None:
         tar.extractall(dest, filter="data")
 
 
-def _await_ready(proc: subprocess.Popen[Any]) -> tuple[int | None, list[str]]:
+def _await_ready(proc: procs.Worker) -> tuple[int | None, list[str]]:
     log: list[str] = []
     result: list[int] = []
 
@@ -393,7 +388,7 @@ def _await_ready(proc: subprocess.Popen[Any]) -> tuple[int | None, list[str]]:
     return port, log
 
 
-def _drain(proc: subprocess.Popen[Any]) -> None:
+def _drain(proc: procs.Worker) -> None:
     if proc.stdout is not None:
         for _ in proc.stdout:
             pass

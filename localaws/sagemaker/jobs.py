@@ -1,9 +1,8 @@
-"""Training jobs: built-in XGBoost semantics, training/train.py run for real in a subprocess."""
+"""Training jobs: built-in XGBoost semantics, training/train.py run for real in a process of its own."""
 
 from __future__ import annotations
 
 import io
-import os
 import shutil
 import subprocess
 import tarfile
@@ -19,7 +18,6 @@ from localaws.iam.as_role import authorize_volume_key
 from localaws.iam.authorizer import AccessDeniedError
 from localaws.sagemaker import faults, procs, s3io
 from localaws.sagemaker.common import (
-    PYTHON,
     OutputGate,
     StoppedError,
     ValidationException,
@@ -30,7 +28,6 @@ from localaws.sagemaker.common import (
 from localaws.sagemaker.metrics_adapter import last_values, per_round
 from localaws.sagemaker.models import backend
 from localaws.sagemaker.names import validate_name
-from localaws.settings import PROJECT_ROOT
 from training.container import MODEL_DIR_ENV, Container, Paths
 
 XGBOOST_IMAGE_MARK = "sagemaker-xgboost"
@@ -84,7 +81,7 @@ class TrainingJob:
         self.stop_reason: str | None = None  # "user" | "early" | "runtime"
         # A user's Stop closes it: from then on the job writes nothing to S3.
         self.output = OutputGate()
-        self.proc: subprocess.Popen[Any] | None = None
+        self.proc: procs.Worker | None = None
         self.log_tail: deque[str] = deque(maxlen=200)
 
     # --- state transitions -------------------------------------------------------------------
@@ -323,19 +320,18 @@ def _download_channels(job: TrainingJob, paths: Paths) -> Container | None:
 
 def _train(job: TrainingJob, container: Container, on_metric: MetricCallback | None) -> int | None:
     """Run train.py; None when stopped (by the user, the tuner or the runtime limit)."""
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(PROJECT_ROOT), os.environ.get("PYTHONPATH", "")]).rstrip(
-            os.pathsep
-        ),
-        "PYTHONUNBUFFERED": "1",
-        **container.environment(),
-        **{str(k): str(v) for k, v in (job.request.get("Environment") or {}).items()},
-    }
+    env = procs.environment(
+        job.request.get("RoleArn"),
+        job.region,
+        {
+            **container.environment(),
+            **{str(k): str(v) for k, v in (job.request.get("Environment") or {}).items()},
+        },
+    )
     # One thread per core is what a 2-core host can afford with parallel trials.
     env.setdefault("OMP_NUM_THREADS", "1")
     workdir = str(container.paths.base)
-    proc = procs.spawn_worker([PYTHON, "-m", "training.train"], f"training:{job.name}", workdir, env)
+    proc = procs.start("training.train", [], f"training:{job.name}", workdir, env)
     with job.lock:
         job.proc = proc
         early = job.stop_reason
@@ -365,7 +361,7 @@ def _train(job: TrainingJob, container: Container, on_metric: MetricCallback | N
     return None if job.stop_reason else code
 
 
-def _watch_runtime(job: TrainingJob, proc: subprocess.Popen[Any], deadline: float | None) -> None:
+def _watch_runtime(job: TrainingJob, proc: procs.Worker, deadline: float | None) -> None:
     if deadline is None:
         return
     try:

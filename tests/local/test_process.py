@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 import time
+import urllib.request
+from typing import Any
 
 import pytest
 
 from localaws import children, ports, process
+from localaws.settings import SAGEMAKER_CONTROL_PREFIX, endpoint_url
 from mlstack import cli
+from tests.local.sagemaker.conftest import wait_until
 
 
 @pytest.fixture
@@ -59,3 +64,24 @@ def test_cli_up_prints_the_environment(state_dir, capsys):
     assert cli.main(["local", "down"]) == 0
     time.sleep(0.1)
     assert ports.is_free(port)
+
+
+def sagemaker_state(port: int) -> dict[str, Any]:
+    with urllib.request.urlopen(endpoint_url(port) + SAGEMAKER_CONTROL_PREFIX + "/state", timeout=5) as reply:
+        state: dict[str, Any] = json.loads(reply.read())
+    return state
+
+
+def test_down_stops_the_fork_server_that_starts_sagemaker_jobs(state_dir):
+    # Given a local AWS whose SageMaker fork server has started
+    started = process.up(port=ports.free_port(), timeout=60)
+    fork_server = wait_until(
+        lambda: (found := sagemaker_state(started.port)["fork_server"])["ready"] and found
+    )
+    assert fork_server["pid"] in children.marked_processes(started.pid)  # `down` can find it and its jobs
+
+    # When the local AWS is stopped
+    process.down()
+
+    # Then the fork server is gone too
+    assert not children.alive(fork_server["pid"])

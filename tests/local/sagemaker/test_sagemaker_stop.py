@@ -73,9 +73,9 @@ def join_threads_of(name: str) -> None:
 
 
 def assert_gone(pid: int) -> None:
-    """The worker and every process of its group are gone."""
+    """The worker is gone, and so is (once the SIGKILL lands) every process of its group."""
     assert not children.alive(pid)
-    assert children.group_members(pid) == []
+    wait_until(lambda: children.group_members(pid) == [])
 
 
 def training_pids(name: str) -> dict[str, int]:
