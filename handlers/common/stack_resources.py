@@ -130,8 +130,10 @@ def parse_expires(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def listed(sm: SageMakerClient, kind: str, *, name_prefix: str | None = None) -> Iterator[Resource]:
-    """Every resource of `kind` (jobs: running ones), named `<name_prefix>-...` when a prefix is given.
+def listed(
+    sm: SageMakerClient, kind: str, *, name_prefix: str | None = None, status: str = "InProgress"
+) -> Iterator[Resource]:
+    """Every resource of `kind` (jobs: in `status`), named `<name_prefix>-...` when a prefix is given.
 
     Their tags are not read: `stack_resources` keeps those of the stack.
     """
@@ -140,12 +142,12 @@ def listed(sm: SageMakerClient, kind: str, *, name_prefix: str | None = None) ->
     if name_prefix is not None:
         params["NameContains"] = f"{name_prefix}-"
     if kind in JOBS:
-        params["StatusEquals"] = "InProgress"  # only a running job has anything to stop
+        params["StatusEquals"] = status  # by default running: only those have anything to stop
     for page in sm.get_paginator(api.list).paginate(**params):  # type: ignore[call-overload]
         for item in page.get(api.key, []):
             if name_prefix is None or item[api.name].startswith(f"{name_prefix}-"):
-                status = item.get(api.status) if api.status else None
-                yield Resource(kind, item[api.name], status=status, arn=item[api.arn])
+                found = item.get(api.status) if api.status else None
+                yield Resource(kind, item[api.name], status=found, arn=item[api.arn])
 
 
 def stack_resources(
@@ -155,13 +157,14 @@ def stack_resources(
     stack_name: str,
     name_prefix: str | None = None,
     unreadable: list[str] | None = None,
+    status: str = "InProgress",
 ) -> Iterator[Resource]:
     """The listed resources tagged mlstack:stack=<stack_name>, with their run and expiry, lazily.
 
     One deleted since it was listed is skipped. Tags that cannot be read raise, unless `unreadable`
-    is given: then the resource is named there and skipped.
+    is given: then the resource is named there and skipped. Jobs are those in `status`.
     """
-    for resource in listed(sm, kind, name_prefix=name_prefix):
+    for resource in listed(sm, kind, name_prefix=name_prefix, status=status):
         try:
             tags = tags_of(sm, resource.arn)
         except ClientError as err:

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
 
 # The stack is going: every resource tagged with it goes too, whatever run it belongs to.
 SELECTION = Selection(Rule.WHOLE_STACK)
+# A job in these states may still write to the buckets (on AWS a Stopping job can too).
+UNSETTLED = ("InProgress", "Stopping")
 # A Delete in these stack states is a replacement during an update, not the stack going away.
 UPDATING = frozenset(
     {
@@ -62,10 +64,17 @@ class DestroyReport:
     outcome: Outcome = field(default_factory=Outcome)
     versions_deleted: dict[str, int] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    # What keeps the stack from being deleted, which running teardown again can fix.
+    blocking: list[str] = field(default_factory=list)
 
     def result(self) -> JsonDict:
         """The JSON the handler logs."""
-        return {**self.outcome.result(), "versions_deleted": self.versions_deleted, "failures": self.failures}
+        return {
+            **self.outcome.result(),
+            "versions_deleted": self.versions_deleted,
+            "failures": self.failures,
+            "blocking": self.blocking,
+        }
 
 
 def stack_is_updating(cfn: CloudFormationClient, stack_id: str) -> bool:
@@ -139,12 +148,39 @@ class _Run:
         budget = replace(self.wait, seconds=max(0.0, self.remaining()))
         carry_out(self.sm, [decision], budget, self.report.outcome)
 
+    def unsettled_jobs(self) -> list[str]:
+        return [
+            job.label
+            for kind in JOBS
+            for status in UNSETTLED
+            for job in stack_resources(
+                self.sm,
+                kind,
+                stack_name=self.target.stack_name,
+                name_prefix=self.target.name_prefix,
+                status=status,
+            )
+        ]
+
+    def wait_for_jobs(self) -> None:
+        """Wait until every job of the stack has ended: a stopping one may still write to the buckets."""
+        interval = self.wait.first_interval
+        while unsettled := self.unsettled_jobs():
+            if self.remaining() <= 0:
+                self.report.blocking.append(f"jobs still stopping: {', '.join(unsettled)}")
+                return
+            self.wait.sleep(min(interval, max(0.0, self.remaining())))
+            interval = min(interval * 2, self.wait.max_interval)
+
     def empty_buckets(self) -> None:
         s3 = self.services.s3
         for bucket in self.target.buckets:
             self.attempt(f"bucket:{bucket} logging", functools.partial(stop_access_logging, s3, bucket))
         for bucket in self.target.buckets:
-            self.attempt(f"bucket:{bucket}", functools.partial(self.empty_bucket, bucket))
+            label = f"bucket:{bucket}"
+            self.attempt(label, functools.partial(self.empty_bucket, bucket))
+            if any(failure.startswith(f"{label}:") for failure in self.report.failures):
+                self.report.blocking.append(f"{label} is not empty")
 
     def empty_bucket(self, bucket: str) -> None:
         self.report.versions_deleted[bucket] = empty_bucket(self.services.s3, bucket, self.has_time)
@@ -163,6 +199,7 @@ def destroy(
     run.attempt("jobs", functools.partial(run.delete, JOBS))
     run.attempt("serving resources", functools.partial(run.delete, SERVING))
     if target.empty_buckets:
+        run.attempt("jobs ending", run.wait_for_jobs)
         run.empty_buckets()
     else:
         run.report.outcome.notes.append("the stage retains its data: buckets are kept")

@@ -59,7 +59,12 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> JsonDict:
 def handle(
     request: TeardownRequest, aws: Services, remaining: Callable[[], float], wait: WaitBudget | None = None
 ) -> tuple[str, str, dict[str, str]]:
-    """(Status, Reason, Data) for a valid request: SUCCESS always, failures reported, never stuck."""
+    """(Status, Reason, Data) for a valid request: failures reported, never stuck.
+
+    FAILED only when a bucket could not be emptied (or a job had not ended): CloudFormation could not
+    delete that bucket anyway, and a FAILED answer keeps this resource, so `cdk destroy` again runs
+    the teardown again. Anything else is SUCCESS with its failures in the Reason.
+    """
     if request.request_type != "Delete":
         return "SUCCESS", f"{request.request_type}: nothing to do until the stack is deleted", {}
     if stack_is_updating(aws.cloudformation, request.envelope.stack_id):
@@ -72,10 +77,14 @@ def handle(
         logger.exception("teardown failed")
         report = DestroyReport(failures=[f"teardown: {type(err).__name__}: {err}"])
     result = report.result()
-    if report.failures:
+    if report.failures or report.blocking:
         logger.warning("teardown done with failures", extra=result)
     else:
         logger.info("teardown done", extra=result)
+    if report.blocking:
+        blocking = "; ".join(report.blocking)
+        reason = f"{summary(report)}; the stack cannot be deleted yet ({blocking}): run cdk destroy again"
+        return "FAILED", reason, data(report)
     return "SUCCESS", summary(report), data(report)
 
 

@@ -1,12 +1,17 @@
-"""`cdk destroy` while a run's endpoint is InService and another run's tuning job trains: nothing survives."""
+"""`cdk destroy` while a run's endpoint is InService or its jobs train: it succeeds, nothing survives."""
 
 from __future__ import annotations
+
+import functools
+import json
+from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.e2e.conftest import STACK_NAME
-from tests.e2e.test_faults import endpoint_status, small, wait_for
+from tests.e2e.conftest import DATASET_ROWS, STACK_NAME, execution_name
+from tests.e2e.test_faults import FAST_DATASET, endpoint_status, small, wait_for
+from training.prepare_data import prepare
 
 pytestmark = [pytest.mark.e2e, pytest.mark.destroys_stack]
 MISSING_TEARDOWN = (
@@ -56,3 +61,48 @@ def test_destroy_stops_jobs_deletes_endpoints_and_removes_the_stack(
     for key in ("DataBucketName", "ArtifactsBucketName"):
         with pytest.raises(ClientError):
             aws("s3").head_bucket(Bucket=stack[key])
+
+
+# Each round deploys the stack again (the session's was destroyed above or by the first round).
+DESTROY_ROUNDS = 2
+BOTH_BRANCHES_BUSY = {"tuning_max_jobs": 60, "tuning_max_parallel_jobs": 2, "autopilot_max_candidates": 10}
+
+
+def both_branches_training(sm: Any, prefix: str) -> list[str]:
+    """The training AutoML jobs' names, once a tuning job trains too."""
+    tuning = sm.list_hyper_parameter_tuning_jobs(NameContains=prefix, StatusEquals="InProgress")
+    automl = sm.list_auto_ml_jobs(NameContains=prefix, StatusEquals="InProgress")["AutoMLJobSummaries"]
+    return [job["AutoMLJobName"] for job in automl] if tuning["HyperParameterTuningJobSummaries"] else []
+
+
+def test_destroy_while_both_branches_train_succeeds_every_time(deployment, aws, tmp_path_factory):
+    for round_ in range(DESTROY_ROUNDS):
+        # Given a freshly deployed stack (the session's, then a new one) and its dataset
+        if deployment.gone:
+            deployment.destroyed = None
+            deployment.deploy()
+        outputs, sm = deployment.outputs, aws("sagemaker")
+        target = f"s3://{outputs['DataBucketName']}/datasets/{FAST_DATASET}/"
+        out = tmp_path_factory.mktemp(f"destroy-round-{round_}")
+        prepare(FAST_DATASET, out, rows=DATASET_ROWS[FAST_DATASET], upload=target, s3_client=aws("s3"))
+        # And a run whose tuning job and AutoML job are both training
+        aws("stepfunctions").start_execution(
+            stateMachineArn=outputs["StateMachineArn"],
+            name=execution_name("destroy"),
+            input=json.dumps({"dataset": target, **BOTH_BRANCHES_BUSY}),
+        )
+        training = wait_for(functools.partial(both_branches_training, sm, outputs["NamePrefix"]))
+
+        # When the stack is destroyed in the middle of training
+        result = deployment.destroy()
+
+        # Then destroy succeeds the first time: the jobs ended before the buckets were emptied
+        assert result.returncode == 0, (round_, result.stdout[-3000:] + result.stderr[-3000:])
+        for name in training:
+            status = sm.describe_auto_ml_job_v2(AutoMLJobName=name)["AutoMLJobStatus"]
+            assert status == "Stopped", (name, status)
+        with pytest.raises(ClientError):
+            aws("cloudformation").describe_stacks(StackName=STACK_NAME)
+        for key in ("DataBucketName", "ArtifactsBucketName"):
+            with pytest.raises(ClientError):
+                aws("s3").head_bucket(Bucket=outputs[key])

@@ -8,13 +8,15 @@ import urllib.error
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, ClassVar
 
 import pytest
 from botocore.stub import Stubber
 
 from handlers.common import clients
 from handlers.common.stack_resources import WaitBudget
+from handlers.teardown import destroy as destroy_module
 from handlers.teardown.destroy import Services, destroy
 from handlers.teardown.handler import handle, lambda_handler, services
 from handlers.teardown.request import FAILED_CREATE_PREFIX, parse_request
@@ -264,18 +266,19 @@ def test_failures_are_reported_but_the_answer_is_success(aws):
     aws_services = Services(sm, clients.stepfunctions(), clients.s3(), clients.cloudformation())
     parsed = parse_request(request("https://example.invalid/x"))
     with Stubber(sm) as stub:
-        for _ in range(2):
-            stub.add_client_error(
-                "list_hyper_parameter_tuning_jobs" if _ == 0 else "list_endpoints",
-                "AccessDeniedException",
-                "not allowed",
-            )
+        for operation in (
+            "list_hyper_parameter_tuning_jobs",
+            "list_endpoints",
+            "list_hyper_parameter_tuning_jobs",
+        ):
+            stub.add_client_error(operation, "AccessDeniedException", "not allowed")
         # When teardown runs
         status, reason, data = handle(parsed, aws_services, lambda: 600.0)
     # Then it still answers SUCCESS, the failures named in Reason and Data, and the buckets were emptied
     assert status == "SUCCESS"
-    assert "2 failure(s)" in reason and "AccessDeniedException" in reason
+    assert "3 failure(s)" in reason and "AccessDeniedException" in reason
     assert "jobs: ClientError" in data["Failures"] and "serving resources: ClientError" in data["Failures"]
+    assert "jobs ending: ClientError" in data["Failures"]
     assert data["ObjectVersionsDeleted"] == "15"
 
 
@@ -407,3 +410,101 @@ def test_send_retries_server_errors_then_succeeds():
     assert len(calls) == 3
     assert calls[0].full_url == "https://bucket.s3.amazonaws.com/x?X-Amz-Signature=a%2Fb"
     assert calls[0].get_method() == "PUT"
+
+
+class StoppingJobs:
+    """Just enough of SageMaker for teardown: one AutoML job of the stack, its status moved on by `tick`."""
+
+    KEYS: ClassVar[dict[str, str]] = {
+        "list_hyper_parameter_tuning_jobs": "HyperParameterTuningJobSummaries",
+        "list_auto_ml_jobs": "AutoMLJobSummaries",
+        "list_training_jobs": "TrainingJobSummaries",
+        "list_endpoints": "Endpoints",
+        "list_endpoint_configs": "EndpointConfigs",
+        "list_models": "Models",
+    }
+    NAME = "mlstest-run-1-apl"
+
+    def __init__(self, statuses: list[str]) -> None:
+        self.statuses = statuses
+        self.seen: list[str] = []
+
+    @property
+    def status(self) -> str:
+        return self.statuses[0]
+
+    def tick(self, _seconds: float) -> None:
+        # Teardown sleeps while the job is still stopping: the bucket must not have been emptied yet.
+        assert clients.s3().list_object_versions(Bucket=DATA_BUCKET).get("Versions"), "emptied too early"
+        if len(self.statuses) > 1:
+            self.statuses.pop(0)
+
+    def get_paginator(self, operation: str) -> Any:
+        def paginate(**params: Any) -> Iterator[dict[str, Any]]:
+            if operation == "list_tags":
+                yield {"Tags": tags()}
+                return
+            items = []
+            if operation == "list_auto_ml_jobs" and params.get("StatusEquals") == self.status:
+                self.seen.append(self.status)
+                arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:automl-job/{self.NAME}"
+                items = [{"AutoMLJobName": self.NAME, "AutoMLJobArn": arn, "AutoMLJobStatus": self.status}]
+            yield {self.KEYS[operation]: items}
+
+        return SimpleNamespace(paginate=paginate)
+
+
+def teardown_with(sm: StoppingJobs, remaining: Any) -> tuple[str, str, dict[str, str]]:
+    aws_services = Services(sm, clients.stepfunctions(), clients.s3(), clients.cloudformation())  # type: ignore[arg-type]
+    wait = WaitBudget(seconds=0.0, first_interval=1.0, sleep=sm.tick)
+    return handle(parse_request(request("https://example.invalid/x")), aws_services, remaining, wait)
+
+
+def test_buckets_are_emptied_only_once_every_stopped_job_has_ended(aws):
+    # Given a job of the stack that is still Stopping (on AWS it may still write its output)
+    versioned_buckets()
+    sm = StoppingJobs(["Stopping", "Stopping", "Stopped"])
+
+    # When the stack is deleted
+    status, reason, _ = teardown_with(sm, lambda: 600.0)
+
+    # Then teardown waited for it to end before emptying the buckets, and answered SUCCESS
+    assert status == "SUCCESS", reason
+    assert sm.seen == ["Stopping", "Stopping"]
+    assert "Versions" not in clients.s3().list_object_versions(Bucket=DATA_BUCKET)
+
+
+def test_a_job_that_never_ends_fails_the_delete_so_a_second_destroy_runs_teardown_again(aws):
+    # Given a job that stays Stopping past the teardown's time
+    versioned_buckets()
+    sm = StoppingJobs(["Stopping"])
+    budget = iter([600.0] * 12 + [0.0] * 100)
+
+    # When the stack is deleted
+    status, reason, _ = teardown_with(sm, lambda: next(budget))
+
+    # Then the answer is FAILED, naming the job and what to do: CloudFormation keeps the teardown,
+    # and the next cdk destroy runs it again
+    assert status == "FAILED"
+    assert f"jobs still stopping: automl-job:{sm.NAME}" in reason
+    assert "run cdk destroy again" in reason
+
+
+def test_a_bucket_left_with_objects_fails_the_delete(aws, monkeypatch):
+    # Given S3 refuses to delete the data bucket's objects
+    versioned_buckets()
+    real = destroy_module.empty_bucket
+
+    def refusing(s3: Any, bucket: str, has_time: Any) -> int:
+        if bucket == DATA_BUCKET:
+            raise RuntimeError(f"bucket {bucket}: 4 version(s) not deleted (AccessDenied)")
+        return real(s3, bucket, has_time)
+
+    monkeypatch.setattr(destroy_module, "empty_bucket", refusing)
+
+    # When the stack is deleted
+    status, reason, _ = teardown_with(StoppingJobs(["Stopped"]), lambda: 600.0)
+
+    # Then the delete fails naming the bucket, rather than CloudFormation failing on it with no teardown left
+    assert status == "FAILED"
+    assert f"bucket:{DATA_BUCKET} is not empty" in reason and "run cdk destroy again" in reason
