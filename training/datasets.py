@@ -103,6 +103,7 @@ BUILTIN: dict[str, Callable[[int | None, int], Dataset]] = {
     "digits": _digits,
     "diabetes": _diabetes,
     "friedman": _friedman,
+    "imbalanced": imbalanced,
 }
 
 

@@ -11,7 +11,7 @@ from mlstack.commands import error, tty_console
 from training.tuning_ranges import PROBLEM_TYPES
 
 # The same names as training.datasets.BUILTIN (a test checks), without importing pandas for --help.
-BUILTIN_DATASETS = ("bank", "breast_cancer", "digits", "diabetes", "friedman")
+BUILTIN_DATASETS = ("bank", "breast_cancer", "digits", "diabetes", "friedman", "imbalanced")
 DEFAULT_SEED = 42
 
 
