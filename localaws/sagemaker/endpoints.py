@@ -11,6 +11,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -276,8 +277,7 @@ def _deploy(endpoint: Endpoint, config: EndpointConfig, updating: bool) -> None:
         injected = faults.take_failure("endpoint")
         if injected:
             raise _DeployError(injected)
-        for variant in config.request.get("ProductionVariants") or []:
-            started[variant["VariantName"]] = _start_variant(endpoint, variant)
+        _start_variants(endpoint, config.request.get("ProductionVariants") or [], started)
         delay = faults.endpoint_delay()
         if delay:
             time.sleep(delay)
@@ -301,6 +301,23 @@ def _deploy(endpoint: Endpoint, config: EndpointConfig, updating: bool) -> None:
 
 class _DeployError(Exception):
     """A variant that cannot be served; its message is the endpoint's FailureReason."""
+
+
+def _start_variants(
+    endpoint: Endpoint, variants: list[dict[str, Any]], started: dict[str, VariantServer]
+) -> None:
+    """Start every variant's server at once (an endpoint is as slow as its slowest model to load, not
+    their sum); fill `started` with those that came up, then raise the first failure, if any."""
+    with ThreadPoolExecutor(max_workers=max(1, len(variants)), thread_name_prefix=endpoint.name) as pool:
+        futures = [(v["VariantName"], pool.submit(_start_variant, endpoint, v)) for v in variants]
+    failures = []
+    for name, future in futures:
+        try:
+            started[name] = future.result()
+        except Exception as err:
+            failures.append(err)
+    if failures:
+        raise failures[0]
 
 
 def _start_variant(endpoint: Endpoint, variant: dict[str, Any]) -> VariantServer:

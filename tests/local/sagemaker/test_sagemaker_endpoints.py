@@ -147,6 +147,29 @@ def test_endpoint_with_missing_artifact_fails(sm, dataset):
     sm.delete_endpoint(EndpointName="ep-broken")
 
 
+def test_one_broken_variant_fails_the_endpoint_and_stops_the_others(sm, two_models):
+    # Given a config whose variants start together, one of them without its model archive
+    sm.create_model(
+        ModelName="ep-missing",
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={"Image": XGB_IMAGE, "ModelDataUrl": f"{two_models['prefix']}/nothing/model.tar.gz"},
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName="ep-half",
+        ProductionVariants=variants(("good", "ep-model-a"), ("broken", "ep-missing"), ("also", "ep-model-b")),
+    )
+
+    # When the endpoint is created
+    sm.create_endpoint(EndpointName="ep-half", EndpointConfigName="ep-half")
+    described = wait_endpoint(sm, "ep-half")
+
+    # Then it fails naming the broken variant, and no server of the others is left running
+    assert described["EndpointStatus"] == "Failed"
+    assert "production variant broken" in described["FailureReason"]
+    assert not [p for p in procs.live() if p["label"].startswith("endpoint:ep-half/")]
+    sm.delete_endpoint(EndpointName="ep-half")
+
+
 def test_update_endpoint_swaps_variants(sm, runtime, two_models):
     sm.create_endpoint_config(EndpointConfigName="ep-u1", ProductionVariants=variants(("a", "ep-model-a")))
     sm.create_endpoint_config(EndpointConfigName="ep-u2", ProductionVariants=variants(("b", "ep-model-b")))
