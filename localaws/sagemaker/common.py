@@ -29,10 +29,6 @@ class ResourceNotFound(ServiceException):
     code = "ResourceNotFound"
 
 
-class ThrottlingException(ServiceException):
-    code = "ThrottlingException"
-
-
 class StoppedError(Exception):
     """The job was stopped: it writes nothing more."""
 
