@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import json
 import os
@@ -38,6 +39,8 @@ DEFAULT_MAX_CANDIDATES = 9
 # What Autopilot names for ENSEMBLING candidates' container; serve.py recognises the manifest.
 INFERENCE_IMAGE = "763104351884.dkr.ecr.{region}.amazonaws.com/autogluon-inference:1.6-cpu-py311"
 MINIMIZED = {"MSE", "RMSE", "MAE", "MAPE", "LogLoss"}
+# Of MaxAutoMLJobRuntimeInSeconds, what the search may use; the rest is for uploading its candidates.
+SEARCH_SHARE = 0.85
 
 
 class AutoMLJob:
@@ -259,6 +262,7 @@ def _download_csv(job: AutoMLJob, uri: str, dest: Path, channel: str) -> Path | 
 
 
 def _run(job: AutoMLJob, workdir: Path) -> None:
+    began = time.monotonic()  # MaxAutoMLJobRuntimeInSeconds counts reading the data too
     injected = faults.take_failure("automl")
     if injected:
         job.finish("Failed", "Failed", injected)
@@ -286,13 +290,14 @@ def _run(job: AutoMLJob, workdir: Path) -> None:
         return
     criteria = job._completion()
     time_limit = float(criteria["MaxAutoMLJobRuntimeInSeconds"])
+    search_limit = time_limit * SEARCH_SHARE
     spec = {
         "train_csv": str(paths["training"]),
         "validation_csv": str(paths["validation"]) if "validation" in paths else None,
         "target": job.tabular["TargetAttributeName"],
         "problem_type": job.problem_type,
         "objective": job.objective,
-        "time_limit_s": max(5.0, time_limit * 0.85),
+        "time_limit_s": max(5.0, search_limit - (time.monotonic() - began)),
         "max_candidates": int(criteria["MaxCandidates"]),
         "max_time_per_model_s": criteria.get("MaxRuntimePerTrainingJobInSeconds"),
         "validation_fraction": (job.request.get("DataSplitConfig") or {}).get("ValidationFraction", 0.2),
@@ -302,7 +307,6 @@ def _run(job: AutoMLJob, workdir: Path) -> None:
     (workdir / "spec.json").write_text(json.dumps(spec))
     out = workdir / "out"
     out.mkdir()
-    started = time.monotonic()
     code = _search(job, workdir, out, time_limit)
     if job.stop_requested:
         job.finish("Stopped", "Stopped")
@@ -325,18 +329,26 @@ def _run(job: AutoMLJob, workdir: Path) -> None:
     except s3io.S3Error as err:
         job.finish("Failed", "Failed", f"ClientError: Failed to upload the candidates' artifacts: {err}")
         return
-    if time.monotonic() - started >= time_limit * 0.85:
-        secondary = "MaxAutoMLJobRuntimeReached"
-    elif len(result["candidates"]) >= int(criteria["MaxCandidates"]):
-        secondary = "MaxCandidatesReached"
-    else:
-        secondary = "Completed"
+    secondary = completion_status(
+        len(result["candidates"]),
+        int(criteria["MaxCandidates"]),
+        bool(result.get("ran_out_of_time")) or time.monotonic() - began >= search_limit,
+    )
     if not result["candidates"]:
         job.finish(
             "Failed", "Failed", "AlgorithmError: No candidate could be trained within the runtime budget."
         )
         return
     job.finish("Completed", secondary)
+
+
+def completion_status(candidates: int, max_candidates: int, ran_out_of_time: bool) -> str:
+    """The AutoMLJobSecondaryStatus of a completed job: why it has as many candidates as it has."""
+    if candidates >= max_candidates:
+        return "MaxCandidatesReached"
+    if ran_out_of_time:
+        return "MaxAutoMLJobRuntimeReached"
+    return "Completed"  # some configurations could not be trained for other reasons
 
 
 def _search(job: AutoMLJob, workdir: Path, out: Path, time_limit: float) -> int:
@@ -423,8 +435,9 @@ def _publish(job: AutoMLJob, out: Path, result: dict[str, Any]) -> None:
             "CandidateSteps": [],
             "CandidateStatus": "Completed",
             "InferenceContainers": [{"Image": image, "ModelDataUrl": uri, "Environment": environment}],
-            "CreationTime": now,
-            "EndTime": now,
+            # Where SageMaker tells how long a candidate trained: from its CreationTime to its EndTime.
+            "CreationTime": _at(cand.get("started_at"), now),
+            "EndTime": _at(cand.get("ended_at"), now),
             "LastModifiedTime": now,
             "CandidateProperties": {
                 "CandidateMetrics": [
@@ -439,3 +452,7 @@ def _publish(job: AutoMLJob, out: Path, result: dict[str, Any]) -> None:
         }
         with job.lock:
             job._candidates.append(record)
+
+
+def _at(epoch_s: float | None, default: dt.datetime) -> dt.datetime:
+    return default if epoch_s is None else dt.datetime.fromtimestamp(float(epoch_s), dt.UTC)

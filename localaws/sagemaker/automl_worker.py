@@ -8,13 +8,19 @@ OUT_DIR/candidates/<model>/ (with the serve.py manifest).
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import json
 import logging
 import os
+import shutil
 import sys
+import time
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+from autogluon.core.callbacks import AbstractCallback
 
 # Autopilot objective -> AutoGluon eval_metric.
 METRICS = {
@@ -56,6 +62,7 @@ FAMILIES: list[tuple[str, dict[str, Any]]] = [
             "ag_args": {"name_suffix": "Large", "priority": 0},
         },
     ),
+    ("LR", {}),
     (
         "RF",
         {
@@ -71,22 +78,59 @@ FAMILIES: list[tuple[str, dict[str, Any]]] = [
         },
     ),
 ]
+# Past FAMILIES (MaxCandidates may be far larger), boosted trees over this grid, then again reseeded.
+GBM_GRID = {"learning_rate": (0.05, 0.1, 0.02), "num_leaves": (15, 63, 127), "feature_fraction": (0.8, 0.6)}
+XGB_GRID = {"max_depth": (4, 8, 10), "learning_rate": (0.05, 0.1, 0.02), "colsample_bytree": (0.8, 0.6)}
+# Of the search's time, what the base models share equally; the rest is for the ensemble and cloning.
+BASE_MODELS_SHARE = 0.9
 
 
 def stage(name: str) -> None:
     print(f"STAGE {name}", flush=True)
 
 
-def hyperparameters(max_candidates: int) -> dict[str, list[dict[str, Any]]]:
-    # One candidate is the weighted ensemble, the rest are base models.
-    chosen = FAMILIES[: max(1, max_candidates - 1)]
+def _grid(grid: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
+    return [dict(zip(grid, values, strict=True)) for values in itertools.product(*grid.values())]
+
+
+def _variants() -> Iterator[tuple[str, dict[str, Any]]]:
+    """Further boosted-tree configurations, each named apart, in a fixed order (endless)."""
+    number = 0
+    for reseed in itertools.count():
+        for gbm, xgb in zip(_grid(GBM_GRID), _grid(XGB_GRID), strict=True):
+            for family, config in (("GBM", gbm), ("XGB", xgb)):
+                number += 1
+                seeded = {"seed": reseed} if reseed else {}
+                yield family, {**config, **seeded, "ag_args": {"name_suffix": f"V{number}"}}
+
+
+def base_models(max_candidates: int, problem_type: str) -> list[tuple[str, dict[str, Any]]]:
+    """One model configuration per candidate but the weighted ensemble, all fit for `problem_type`."""
+    wanted = max(1, max_candidates - 1)
+    suited = (
+        (family, config)
+        for family, config in itertools.chain(FAMILIES, _variants())
+        if problem_type in config.get("ag_args", {}).get("problem_types", [problem_type])
+    )
+    return list(itertools.islice(suited, wanted))
+
+
+def hyperparameters(models: list[tuple[str, dict[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """AutoGluon's `hyperparameters`: the configurations by family."""
     out: dict[str, list[dict[str, Any]]] = {}
-    for family, config in chosen:
+    for family, config in models:
         out.setdefault(family, []).append(config)
     return out
 
 
+def share_per_model(fit_budget_s: float, models: int, per_model_cap_s: float | None) -> float:
+    """Each base model's equal part of the search's time (never above MaxRuntimePerTrainingJob)."""
+    share = fit_budget_s * BASE_MODELS_SHARE / max(1, models)
+    return min(share, per_model_cap_s) if per_model_cap_s else share
+
+
 def main(spec_path: str, out_dir: str) -> int:
+    began = time.monotonic()  # the search's budget counts from here, reading the data included
     warnings.filterwarnings("ignore")
     logging.getLogger("autogluon").setLevel(logging.ERROR)
     spec = json.loads(Path(spec_path).read_text())
@@ -134,27 +178,38 @@ def main(spec_path: str, out_dir: str) -> int:
         eval_metric=METRICS[objective],
         path=str(out / "predictor"),
         verbosity=0,
+        learner_kwargs={"cache_data": False},  # no copy of the dataset on disk: nothing refits from it
     )
-    fit_args: dict[str, Any] = {}
-    if spec.get("max_time_per_model_s"):
-        fit_args["ag_args_fit"] = {"max_time_limit": float(spec["max_time_per_model_s"])}
+    models = base_models(int(spec["max_candidates"]), problem)
+    fit_budget = max(1.0, float(spec["time_limit_s"]) - (time.monotonic() - began))
+    per_model = share_per_model(fit_budget, len(models), spec.get("max_time_per_model_s"))
+    timer = FitTimer()
     predictor.fit(
         train,
         tuning_data=valid,
-        time_limit=float(spec["time_limit_s"]),
-        hyperparameters=hyperparameters(int(spec["max_candidates"])),
+        time_limit=fit_budget,
+        hyperparameters=hyperparameters(models),
         fit_weighted_ensemble=int(spec["max_candidates"]) > 1,
         num_cpus=int(spec.get("num_cpus", 1)),
-        **fit_args,
+        # Every candidate gets its share: without it the first models could use the whole budget.
+        ag_args_fit={"max_time_limit": per_model},
+        callbacks=[timer],
     )
+    fitted = time.time()
     board = predictor.leaderboard(valid, silent=True)
+    failures = predictor.model_failures()
+    timed_out = (
+        sorted(failures.loc[failures["exc_type"] == "TimeLimitExceeded", "model"]) if len(failures) else []
+    )
     features = [c for c in train.columns if c != target]
     labels = [str(c) for c in predictor.class_labels] if problem != "regression" else []
     candidates = []
     for _, row in board.iterrows():
         name = str(row["model"])
         dest = out / "candidates" / name
-        predictor.clone_for_deployment(str(dest / "predictor"), model=name)
+        servable_copy(
+            Path(predictor.path), dest / "predictor", predictor._trainer.get_minimum_model_set(name)
+        )
         manifest = {
             "kind": "autogluon",
             "predictor_dir": "predictor",
@@ -165,12 +220,17 @@ def main(spec_path: str, out_dir: str) -> int:
             "labels": labels,
         }
         (dest / "mlstack-model.json").write_text(json.dumps(manifest))
+        fit_time = float(row.get("fit_time", 0.0) or 0.0)
+        ended = timer.ended.get(name, fitted)
         candidates.append(
             {
                 "model": name,
                 "value": float(scorer.convert_score_to_original(float(row["score_test"]))),
-                "fit_time_s": float(row.get("fit_time", 0.0) or 0.0),
+                "fit_time_s": fit_time,
                 "predict_time_s": float(row.get("pred_time_test", 0.0) or 0.0),
+                # Wall clock (epoch seconds) of its fit: the candidate's CreationTime and EndTime.
+                "started_at": timer.started.get(name, ended - fit_time),
+                "ended_at": ended,
             }
         )
     result = {
@@ -181,10 +241,67 @@ def main(spec_path: str, out_dir: str) -> int:
         "labels": labels,
         "candidates": candidates,
         "rows": {"train": len(train), "validation": len(valid)},
+        "budget": {"fit_s": fit_budget, "per_model_s": per_model, "base_models": len(models)},
+        # Base models that never started or were cut for time: the runtime budget ran out.
+        "ran_out_of_time": bool(timed_out) or timer.base_models_fit + len(failures) < len(models),
+        "timed_out": timed_out,
     }
     (out / "result.json").write_text(json.dumps(result))
     stage("Completed")
     return 0
+
+
+def servable_copy(predictor_dir: Path, dest: Path, models: list[str]) -> None:
+    """What serving one candidate needs: the predictor's files and the directories of `models` (the
+    candidate and the models it ensembles), hard-linked, so a candidate costs no copy and no time.
+
+    AutoGluon's clone_for_deployment copies every model of the search for each candidate (~0.2 s
+    each, quadratic in the candidates); a predictor loads the models it predicts with only.
+    """
+    keep = {"trainer.pkl", *models}
+
+    def skipped(directory: str, names: list[str]) -> list[str]:
+        if Path(directory) == predictor_dir:
+            return ["utils"]  # feature-importance and data caches, never read to predict
+        if Path(directory) == predictor_dir / "models":
+            return [n for n in names if n not in keep]
+        return []
+
+    shutil.copytree(predictor_dir, dest, ignore=skipped, copy_function=os.link)
+
+
+class FitTimer(AbstractCallback):  # type: ignore[misc]
+    """Notes when each model's fit began and ended (wall clock) and how many base models were fit.
+
+    At module level: AutoGluon pickles its callbacks with the trainer while it fits (not in the
+    predictor it finally saves).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.started: dict[str, float] = {}
+        self.ended: dict[str, float] = {}
+        self.base_models_fit = 0
+
+    def _before_model_fit(
+        self,
+        trainer: Any,
+        model: Any,
+        time_limit: float | None = None,
+        stack_name: str = "core",
+        level: int = 1,
+    ) -> tuple[bool, bool]:
+        self.started[model.name] = time.time()  # also for a model it then skips for lack of time
+        return False, False
+
+    def _after_model_fit(
+        self, trainer: Any, model_names: list[str], stack_name: str = "core", level: int = 1
+    ) -> bool:
+        for name in model_names:
+            self.ended[name] = time.time()
+        if stack_name == "core":
+            self.base_models_fit += len(model_names)
+        return False
 
 
 def _no_torch_no_gpu() -> None:

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from localaws.sagemaker import automl_worker
-from tests.local.sagemaker.conftest import BUCKET, ROLE, features_csv, wait_until
+from localaws.sagemaker import automl, automl_worker
+from tests.local.sagemaker.conftest import BUCKET, REGION, ROLE, features_csv, wait_until
 from tests.local.sagemaker.test_sagemaker_endpoints import wait_endpoint
 
 
@@ -152,11 +155,91 @@ def test_automl_names_and_duplicates(sm, dataset):
     wait_automl(sm, "automl-dup")
 
 
-def test_candidate_budget_maps_to_model_families():
-    assert automl_worker.hyperparameters(1) == {"GBM": [{}]}
-    four = automl_worker.hyperparameters(4)
-    assert set(four) == {"GBM", "XGB", "RF"}
-    assert (
-        automl_worker.METRICS["AUC"] == "roc_auc"
-        and automl_worker.METRICS["RMSE"] == "root_mean_squared_error"
+def test_every_candidate_gets_a_model_configuration_of_its_own():
+    # Given more candidates than there are model families
+    for problem in ("binary", "multiclass", "regression"):
+        for max_candidates in (1, 4, 10, 60):
+            # When the search is planned
+            models = automl_worker.base_models(max_candidates, problem)
+            grouped = automl_worker.hyperparameters(models)
+
+            # Then there is one configuration per candidate but the ensemble, each under its own name
+            assert len(models) == max(1, max_candidates - 1)
+            names = [(family, config.get("ag_args", {}).get("name_suffix", "")) for family, config in models]
+            assert len(set(names)) == len(names)
+            assert sum(len(configs) for configs in grouped.values()) == len(models)
+            assert all(problem in c.get("ag_args", {}).get("problem_types", [problem]) for _, c in models)
+    assert automl_worker.base_models(4, "binary") == automl_worker.FAMILIES[:3]
+    assert automl_worker.METRICS["AUC"] == "roc_auc"
+    assert automl_worker.METRICS["RMSE"] == "root_mean_squared_error"
+
+
+def test_the_budget_is_shared_equally_and_capped_per_training_job():
+    assert automl_worker.share_per_model(100.0, 9, None) == pytest.approx(10.0)
+    assert automl_worker.share_per_model(100.0, 9, 4) == 4
+
+
+def test_the_secondary_status_says_why_the_job_has_the_candidates_it_has():
+    statuses = boto3.client("sagemaker", region_name=REGION).meta.service_model.shape_for(
+        "AutoMLJobSecondaryStatus"
     )
+    cases = {(10, 10, True), (7, 10, True), (7, 10, False)}
+    said = {case: automl.completion_status(*case) for case in cases}
+    assert said == {
+        (10, 10, True): "MaxCandidatesReached",
+        (7, 10, True): "MaxAutoMLJobRuntimeReached",
+        (7, 10, False): "Completed",
+    }
+    assert set(said.values()) <= set(statuses.enum)
+
+
+def test_ten_candidates_are_all_trained_each_with_its_training_time(sm, dataset):
+    # Given an AutoML job asking for more candidates than there are model families
+    sm.create_auto_ml_job_v2(
+        **automl_request("automl-ten", dataset["prefix"], MaxCandidates=10, MaxAutoMLJobRuntimeInSeconds=300)
+    )
+
+    # When it completes
+    job = wait_automl(sm, "automl-ten")
+
+    # Then every candidate was trained, and each tells when its training began and ended
+    assert (job["AutoMLJobStatus"], job["AutoMLJobSecondaryStatus"]) == ("Completed", "MaxCandidatesReached")
+    candidates = sm.list_candidates_for_auto_ml_job(AutoMLJobName="automl-ten")["Candidates"]
+    assert len(candidates) == 10
+    assert all(job["CreationTime"] <= c["CreationTime"] <= c["EndTime"] <= job["EndTime"] for c in candidates)
+    ensemble = next(c for c in candidates if c["CandidateName"].startswith("WeightedEnsemble"))
+    assert all(c["EndTime"] <= ensemble["CreationTime"] for c in candidates if c is not ensemble)
+    # And each artifact holds what serving it needs: its models, no copy of the dataset
+    for candidate in candidates:
+        models = artifact_models(candidate["InferenceContainers"][0]["ModelDataUrl"])
+        assert len(models) >= 2 if candidate is ensemble else len(models) == 1
+
+
+def artifact_models(url: str) -> set[str]:
+    """The AutoGluon model directories in a candidate's model.tar.gz (which must hold no cached data)."""
+    bucket, key = url.removeprefix("s3://").split("/", 1)
+    body = boto3.client("s3", region_name=REGION).get_object(Bucket=bucket, Key=key)["Body"].read()
+    with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+        names = tar.getnames()
+    assert not [n for n in names if n.startswith("predictor/utils")]
+    return {n.split("/")[2] for n in names if n.startswith("predictor/models/") and n.count("/") >= 3}
+
+
+def test_a_budget_too_small_for_its_candidates_ends_the_job_saying_so(sm, dataset):
+    # Given far more candidates than the shortest budget can train
+    sm.create_auto_ml_job_v2(
+        **automl_request("automl-short", dataset["prefix"], MaxCandidates=200, MaxAutoMLJobRuntimeInSeconds=5)
+    )
+
+    # When it ends
+    job = wait_automl(sm, "automl-short")
+
+    # Then it completed with what it could train, and says the runtime budget is why there are not more
+    candidates = sm.list_candidates_for_auto_ml_job(AutoMLJobName="automl-short", MaxResults=100)[
+        "Candidates"
+    ]
+    assert (job["AutoMLJobStatus"], job["AutoMLJobSecondaryStatus"]) == (
+        "Completed",
+        "MaxAutoMLJobRuntimeReached",
+    )
+    assert 1 <= len(candidates) < 200
