@@ -252,12 +252,20 @@ def _download_csv(job: AutoMLJob, uri: str, dest: Path, channel: str) -> Path | 
         return None
     if len(files) == 1:
         return files[0]
-    # Several CSV parts with a header each: concatenate, keeping one header.
-    merged = dest / "merged.csv"
-    with merged.open("w") as out:
-        for i, f in enumerate(sorted(files)):
-            lines = f.read_text().splitlines(keepends=True)
-            out.writelines(lines if i == 0 else lines[1:])
+    return merge_csv_parts(sorted(files), dest / "merged.csv")
+
+
+def merge_csv_parts(parts: list[Path], merged: Path) -> Path:
+    """CSV parts with a header each, as one CSV with the first header: streamed, never read whole."""
+    with merged.open("wb") as out:
+        for i, part in enumerate(parts):
+            with part.open("rb") as lines:
+                if i:
+                    lines.readline()  # its header
+                shutil.copyfileobj(lines, out, s3io.CHUNK_BYTES)
+                lines.seek(-1, 2)
+                if lines.read(1) != b"\n":
+                    out.write(b"\n")
     return merged
 
 

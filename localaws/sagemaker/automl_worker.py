@@ -180,6 +180,8 @@ def main(spec_path: str, out_dir: str) -> int:
         verbosity=0,
         learner_kwargs={"cache_data": False},  # no copy of the dataset on disk: nothing refits from it
     )
+    features = [c for c in train.columns if c != target]
+    rows = {"train": len(train), "validation": len(valid)}
     models = base_models(int(spec["max_candidates"]), problem)
     fit_budget = max(1.0, float(spec["time_limit_s"]) - (time.monotonic() - began))
     per_model = share_per_model(fit_budget, len(models), spec.get("max_time_per_model_s"))
@@ -196,12 +198,13 @@ def main(spec_path: str, out_dir: str) -> int:
         callbacks=[timer],
     )
     fitted = time.time()
-    board = predictor.leaderboard(valid, silent=True)
+    del train, valid  # AutoGluon keeps what it needs: no second copy of the dataset from here on
+    # Scores on the validation data it was given (tuning_data), computed during the fit.
+    board = predictor.leaderboard(silent=True)
     failures = predictor.model_failures()
     timed_out = (
         sorted(failures.loc[failures["exc_type"] == "TimeLimitExceeded", "model"]) if len(failures) else []
     )
-    features = [c for c in train.columns if c != target]
     labels = [str(c) for c in predictor.class_labels] if problem != "regression" else []
     candidates = []
     for _, row in board.iterrows():
@@ -225,9 +228,9 @@ def main(spec_path: str, out_dir: str) -> int:
         candidates.append(
             {
                 "model": name,
-                "value": float(scorer.convert_score_to_original(float(row["score_test"]))),
+                "value": float(scorer.convert_score_to_original(float(row["score_val"]))),
                 "fit_time_s": fit_time,
-                "predict_time_s": float(row.get("pred_time_test", 0.0) or 0.0),
+                "predict_time_s": float(row.get("pred_time_val", 0.0) or 0.0),
                 # Wall clock (epoch seconds) of its fit: the candidate's CreationTime and EndTime.
                 "started_at": timer.started.get(name, ended - fit_time),
                 "ended_at": ended,
@@ -240,7 +243,7 @@ def main(spec_path: str, out_dir: str) -> int:
         "feature_columns": features,
         "labels": labels,
         "candidates": candidates,
-        "rows": {"train": len(train), "validation": len(valid)},
+        "rows": rows,
         "budget": {"fit_s": fit_budget, "per_model_s": per_model, "base_models": len(models)},
         # Base models that never started or were cut for time: the runtime budget ran out.
         "ran_out_of_time": bool(timed_out) or timer.base_models_fit + len(failures) < len(models),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,8 @@ from moto.utilities.utils import get_partition
 
 from localaws.iam.as_role import authorize_call
 from localaws.iam.authorizer import AccessDeniedError
+
+CHUNK_BYTES = 1 << 20
 
 
 class S3Error(Exception):
@@ -61,6 +64,20 @@ def read(account_id: str, region: str, uri: str, role: str | None = None) -> byt
     return bytes(obj.value)
 
 
+def download(account_id: str, region: str, uri: str, target: Path, role: str | None = None) -> None:
+    """Copy one object into `target` in chunks: a dataset is never held in memory whole on its way."""
+    bucket_name, key = split_uri(uri)
+    _as(role, "GetObject", Bucket=bucket_name, Key=key)
+    _bucket(account_id, region, bucket_name)
+    obj = _backend(account_id, region).get_object(bucket_name, key)
+    if obj is None:
+        raise S3Error(f"The specified key {key} does not exist in bucket {bucket_name}.")
+    # moto keeps an object in a spooled file behind `lock` (FakeKey.value reads it whole under it).
+    with obj.lock, target.open("wb") as out:
+        obj._value_buffer.seek(0)
+        shutil.copyfileobj(obj._value_buffer, out, CHUNK_BYTES)
+
+
 def download_prefix(
     account_id: str, region: str, uri: str, dest: Path, role: str | None = None
 ) -> list[Path]:
@@ -72,7 +89,7 @@ def download_prefix(
         rel = key[len(prefix) :].lstrip("/") if prefix and key != prefix else Path(key).name
         target = dest / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(read(account_id, region, f"s3://{bucket_name}/{key}", role))
+        download(account_id, region, f"s3://{bucket_name}/{key}", target, role)
         written.append(target)
     return written
 
