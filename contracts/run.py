@@ -85,6 +85,14 @@ class Limits(TypedDict):
     endpoint_max_polls: int
 
 
+class RunCost(TypedDict):
+    """What the run can cost at most (contracts.costs.estimate) and its budget, planned by ValidateInput."""
+
+    region: str
+    max_cost_usd: float | None
+    estimate: dict[str, Any]
+
+
 class Tag(TypedDict):
     Key: str
     Value: str
@@ -107,6 +115,7 @@ class Run(TypedDict):
     limits: Limits
     tags: list[Tag]
     report_prefix: str
+    cost: RunCost
 
 
 def fields_of(shape: Any) -> dict[str, Any]:

@@ -123,6 +123,38 @@ class Number(Rule[float]):
 
 
 @dataclass(frozen=True)
+class OptionalNumber(Rule[float | None]):
+    """Like Number, or none at all (null, or no key): the option is off."""
+
+    required = False
+    above: float
+    at_most: float
+    unit: str
+    absent: str  # what no value means, for messages and docs
+
+    @property
+    def expected(self) -> str:
+        bounds = f"above {self.above:g} and at most {self.at_most:g}"
+        return f"a number of {self.unit} {bounds}, or none ({self.absent})"
+
+    @property
+    def cli_type(self) -> Callable[[str], Any]:
+        return float
+
+    @property
+    def metavar(self) -> str:
+        return self.unit.upper()
+
+    def parse(self, value: object) -> float | None:
+        if value is None:
+            return None
+        try:
+            return Number(self.above, self.at_most, self.unit).parse(value)
+        except OptionError:
+            raise OptionError(value, self.expected) from None
+
+
+@dataclass(frozen=True)
 class Flag(Rule[bool]):
     """true or false, nothing that merely looks like it ("yes", 1)."""
 
@@ -236,6 +268,10 @@ class RunDefaults:
     )
     endpoint_ttl_hours: float = option(
         Number(0, 30 * 24, "hours"), "how long a kept endpoint may live before the sweeper deletes it"
+    )
+    max_cost_usd: float | None = option(
+        OptionalNumber(0, 1_000_000, "USD", "no limit"),
+        "budget: ValidateInput refuses a run whose upper bound (on-demand prices) is above it",
     )
 
 

@@ -35,6 +35,8 @@ def _checked(key: str, rule: Rule[T], value: Any) -> T:
 def _stage_value(item: Option, given: Mapping[str, Any], defaults: Mapping[str, Any]) -> Any:
     if item.key in given:
         return _checked(item.key, item.rule, given[item.key])
+    if item.key not in defaults and not item.rule.required:
+        return _checked(item.key, item.rule, None)  # an optional option a stack deployed before it had
     if item.key not in defaults:
         raise ConfigurationError(f"STAGE_DEFAULTS lacks {item.key!r} (set by the stack from cdk.json)")
     try:

@@ -6,7 +6,9 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from contracts.costs import CostInputs, estimate
 from contracts.names import RunNames
+from contracts.prices import load as load_prices
 from contracts.reports import report_key
 from contracts.run import (
     Autopilot,
@@ -15,6 +17,7 @@ from contracts.run import (
     ResourceConfig,
     ResourceLimits,
     Run,
+    RunCost,
     StoppingCondition,
     Tag,
     Tuning,
@@ -51,6 +54,7 @@ class Context:
     names: RunNames
     artifacts_bucket: str
     stack_name: str
+    region: str = ""  # where the run's instances bill: prices are per region
 
 
 def parse_start_time(value: object) -> datetime:
@@ -158,11 +162,35 @@ def autopilot_block(options: RunOptions, dataset: Dataset, ctx: Context) -> Auto
     )
 
 
+def cost_inputs(options: RunOptions, tuning: Tuning, limits: Limits, poll: int, region: str) -> CostInputs:
+    """What the run's cost depends on, as planned (the tuning budget after Grid sizing, the poll budgets)."""
+    return CostInputs(
+        region=region,
+        training_instance_type=tuning["resource_config"]["InstanceType"],
+        training_instance_count=tuning["resource_config"]["InstanceCount"],
+        tuning_max_jobs=tuning["config"]["ResourceLimits"]["MaxNumberOfTrainingJobs"],
+        training_max_runtime_s=tuning["stopping_condition"]["MaxRuntimeInSeconds"],
+        use_spot=tuning["use_spot"],
+        autopilot_max_candidates=options.autopilot_max_candidates,
+        autopilot_max_runtime_s=options.autopilot_max_runtime_s,
+        endpoint_instance_type=options.endpoint_instance_type,
+        endpoint_wait_s=limits["endpoint_max_polls"] * poll,
+        keep_endpoint=options.keep_endpoint,
+        endpoint_ttl_hours=options.endpoint_ttl_hours,
+    )
+
+
 def build_run(options: RunOptions, dataset: Dataset, ctx: Context) -> Run:
     """The run object the state machine keeps at $.run."""
     expires = iso_utc(ctx.start_time + timedelta(hours=options.endpoint_ttl_hours))
     poll = options.poll_seconds
     run_id = ctx.names.run_id
+    tuning = tuning_block(options, dataset, ctx)
+    limits = Limits(
+        autopilot_max_polls=math.ceil((options.autopilot_max_runtime_s + AUTOPILOT_GRACE_S) / poll),
+        endpoint_max_polls=math.ceil(ENDPOINT_WAIT_S / poll),
+    )
+    inputs = cost_inputs(options, tuning, limits, poll, ctx.region)
     return Run(
         run_id=run_id,
         execution_name=ctx.execution_name,
@@ -171,20 +199,22 @@ def build_run(options: RunOptions, dataset: Dataset, ctx: Context) -> Run:
         classes=list(dataset.manifest.classes),
         dataset=dataset.uris(),
         names=ctx.names.as_run_names(),
-        tuning=tuning_block(options, dataset, ctx),
+        tuning=tuning,
         autopilot=autopilot_block(options, dataset, ctx),
         endpoint=Endpoint(
             instance_type=options.endpoint_instance_type, keep=options.keep_endpoint, expires=expires
         ),
         poll_seconds=poll,
-        limits=Limits(
-            autopilot_max_polls=math.ceil((options.autopilot_max_runtime_s + AUTOPILOT_GRACE_S) / poll),
-            endpoint_max_polls=math.ceil(ENDPOINT_WAIT_S / poll),
-        ),
+        limits=limits,
         tags=[
             Tag(Key=STACK_TAG, Value=ctx.stack_name),
             Tag(Key=RUN_TAG, Value=run_id),
             Tag(Key=EXPIRES_TAG, Value=expires),
         ],
         report_prefix=f"s3://{ctx.artifacts_bucket}/{report_key(run_id)}",
+        cost=RunCost(
+            region=ctx.region,
+            max_cost_usd=options.max_cost_usd,
+            estimate=estimate(inputs, load_prices(), options.max_cost_usd),
+        ),
     )

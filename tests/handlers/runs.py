@@ -5,7 +5,9 @@ from __future__ import annotations
 import copy
 from typing import Any, cast
 
+from contracts.costs import CostInputs, estimate
 from contracts.names import run_names
+from contracts.prices import load as load_prices
 from contracts.run import (
     Autopilot,
     Endpoint,
@@ -13,13 +15,14 @@ from contracts.run import (
     ResourceConfig,
     ResourceLimits,
     Run,
+    RunCost,
     RunDataset,
     StoppingCondition,
     Tag,
     Tuning,
     TuningConfig,
 )
-from tests.handlers.conftest import ARTIFACTS_BUCKET, DATA_BUCKET, STATE_MACHINE
+from tests.handlers.conftest import ARTIFACTS_BUCKET, DATA_BUCKET, REGION, STATE_MACHINE
 
 EXECUTION = "nightly-2026-11-22"
 NAMES = run_names("mlstest", STATE_MACHINE, EXECUTION)
@@ -30,6 +33,18 @@ TUNING_OBJECTIVES = {
     "regression": {"Type": "Minimize", "MetricName": "validation:rmse"},
 }
 AUTOPILOT_OBJECTIVES = {"binary": "AUC", "multiclass": "F1macro", "regression": "RMSE"}
+COST_INPUTS = CostInputs(
+    region=REGION,
+    training_instance_type="ml.m5.xlarge",
+    training_instance_count=1,
+    tuning_max_jobs=8,
+    training_max_runtime_s=3600,
+    use_spot=False,
+    autopilot_max_candidates=4,
+    autopilot_max_runtime_s=3600,
+    endpoint_instance_type="ml.m5.large",
+    endpoint_wait_s=1800,
+)
 
 
 def make_run(problem_type: str = "binary", **changes: Any) -> Run:
@@ -79,5 +94,6 @@ def make_run(problem_type: str = "binary", **changes: Any) -> Run:
             Tag(Key="mlstack:expires", Value="2026-11-22T09:00:00Z"),
         ],
         report_prefix=f"s3://{ARTIFACTS_BUCKET}/reports/{NAMES.run_id}/",
+        cost=RunCost(region=REGION, max_cost_usd=None, estimate=estimate(COST_INPUTS, load_prices())),
     )
     return cast(Run, {**run, **copy.deepcopy(changes)})

@@ -499,3 +499,43 @@ def test_bad_class_counts_are_rejected(put_dataset, context, counts, message):
     uri = put_dataset(doc=manifest(class_counts=counts))
     with pytest.raises(InvalidInput, match=message):
         lambda_handler(event({"dataset": uri}), context)
+
+
+def test_the_run_carries_its_upper_bound_priced_in_its_region(put_dataset, context):
+    # Given the dev stage's defaults in eu-west-1, whose table prices ml.m5.xlarge but not ml.m5.large hosting
+    run = lambda_handler(event({"dataset": put_dataset()}), context)
+
+    # Then the run holds the bound: 8 trials and 4 Autopilot candidates of an hour each at $0.257
+    cost = run["cost"]
+    assert (cost["region"], cost["max_cost_usd"]) == ("eu-west-1", None)
+    lines = {line["item"]: line for line in cost["estimate"]["lines"]}
+    assert lines["tuning"]["usd"] == pytest.approx(8 * 0.257)
+    assert lines["autopilot"]["usd"] == pytest.approx(4 * 0.257)
+    # and says which price it lacks rather than counting it as 0
+    assert cost["estimate"]["complete"] is False
+    assert cost["estimate"]["unknown"] == ["price unknown for ml.m5.large (hosting) in eu-west-1"]
+
+
+def test_a_run_over_its_budget_is_refused_before_anything_exists(put_dataset, context):
+    # Given a bound of $3.598: tuning $2.056, Autopilot $1.028, the endpoint 2 x 1 h x $0.257
+    given = {"dataset": put_dataset(), "endpoint_instance_type": "ml.m5.xlarge", "max_cost_usd": 3}
+
+    # When it is validated, it is refused, naming what would bring it under $3
+    with pytest.raises(InvalidInput, match=r"up to \$3\.60 .* more than \$3\b") as refused:
+        lambda_handler(event(given), context)
+    assert "tuning_max_jobs 8 -> 5 (saves $0.77)" in str(refused.value)
+
+    # And following the advice makes it a run
+    run = lambda_handler(event({**given, "tuning_max_jobs": 5}), context)
+    assert run["cost"]["estimate"]["total_usd"] <= 3
+    assert run["cost"]["max_cost_usd"] == 3
+
+
+def test_a_budget_cannot_be_checked_without_every_price(put_dataset, context):
+    with pytest.raises(InvalidInput, match=r"price unknown for ml\.m5\.large \(hosting\) in eu-west-1"):
+        lambda_handler(event({"dataset": put_dataset(), "max_cost_usd": 100}), context)
+
+
+def test_a_budget_must_be_a_positive_number(put_dataset, context):
+    with pytest.raises(InvalidInput, match="max_cost_usd: expected a number of USD above 0"):
+        lambda_handler(event({"dataset": put_dataset(), "max_cost_usd": 0}), context)
