@@ -30,7 +30,7 @@ def test_destroy_stops_jobs_deletes_endpoints_and_removes_the_stack(
     assert kept.status == "SUCCEEDED", (kept.error, kept.cause)
     assert endpoint_status(sm, prefix) == "InService"
     # And another run whose tuning job is still training (a budget far larger than the test waits for)
-    start({**small(dataset), "tuning_max_jobs": 40, "tuning_max_parallel_jobs": 1})
+    start({**small(dataset), "tuning_max_jobs": 500, "tuning_max_parallel_jobs": 1})
     tuning = wait_for(
         lambda: [
             j["HyperParameterTuningJobName"]
@@ -65,7 +65,7 @@ def test_destroy_stops_jobs_deletes_endpoints_and_removes_the_stack(
 
 # Each round deploys the stack again (the session's was destroyed above or by the first round).
 DESTROY_ROUNDS = 2
-BOTH_BRANCHES_BUSY = {"tuning_max_jobs": 60, "tuning_max_parallel_jobs": 2, "autopilot_max_candidates": 10}
+BOTH_BRANCHES_BUSY = {"tuning_max_jobs": 500, "tuning_max_parallel_jobs": 2, "autopilot_max_candidates": 10}
 
 
 def both_branches_training(sm: Any, prefix: str) -> list[str]:
