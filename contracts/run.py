@@ -90,6 +90,7 @@ class RunCost(TypedDict):
 
     region: str
     max_cost_usd: float | None
+    inputs: dict[str, Any]  # contracts.costs.CostInputs, field by field
     estimate: dict[str, Any]
 
 

@@ -8,7 +8,8 @@ from collections.abc import Callable, Sequence
 # Each module exposes `register(subparsers)`, which adds its parser with `set_defaults(func=...)`,
 # func(args) -> exit code. A new command is a new module here.
 COMMAND_MODULES: tuple[str, ...] = tuple(
-    f"mlstack.commands.{name}" for name in ("local", "data", "run", "report", "quotas", "sweep", "demo")
+    f"mlstack.commands.{name}"
+    for name in ("local", "data", "run", "report", "costs", "prices", "quotas", "sweep", "demo")
 )
 
 Handler = Callable[[argparse.Namespace], int]

@@ -8,15 +8,15 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from contracts.costs import budget_problem
+from contracts.costs import CostInputs, budget_problem
 from contracts.names import run_names
 from contracts.run import Run
 from handlers.common import clients
 from handlers.common.errors import InvalidInput
 from handlers.common.settings import Settings, settings
 from handlers.validate_input.dataset import check_dataset
-from handlers.validate_input.options import RunOptions, parse_options
-from handlers.validate_input.plan import Context, build_run, cost_inputs, parse_start_time
+from handlers.validate_input.options import parse_options
+from handlers.validate_input.plan import Context, build_run, parse_start_time
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -31,10 +31,10 @@ def _execution(event: Mapping[str, Any]) -> Mapping[str, Any]:
     return execution
 
 
-def over_budget(run: Run, options: RunOptions) -> str | None:
+def over_budget(run: Run) -> str | None:
     """Why the run's upper bound does not fit its max_cost_usd (what to change), or None."""
-    inputs = cost_inputs(options, run["tuning"], run["limits"], run["poll_seconds"], run["cost"]["region"])
-    return budget_problem(inputs, run["cost"]["estimate"], options.max_cost_usd)
+    cost = run["cost"]
+    return budget_problem(CostInputs(**cost["inputs"]), cost["estimate"], cost["max_cost_usd"])
 
 
 def validate(event: Mapping[str, Any], config: Settings, s3: S3Client, *, enforce_budget: bool = True) -> Run:
@@ -58,7 +58,7 @@ def validate(event: Mapping[str, Any], config: Settings, s3: S3Client, *, enforc
         region=str(s3.meta.region_name or ""),
     )
     run = build_run(options, dataset, ctx)
-    problem = over_budget(run, options) if enforce_budget else None
+    problem = over_budget(run) if enforce_budget else None
     if problem:
         raise InvalidInput(problem)
     return run

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
 from contracts.costs import CostInputs, estimate
@@ -215,6 +215,7 @@ def build_run(options: RunOptions, dataset: Dataset, ctx: Context) -> Run:
         cost=RunCost(
             region=ctx.region,
             max_cost_usd=options.max_cost_usd,
+            inputs=asdict(inputs),
             estimate=estimate(inputs, load_prices(), options.max_cost_usd),
         ),
     )

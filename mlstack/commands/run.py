@@ -22,10 +22,11 @@ from contracts.run_options import RUN_OPTIONS, Flag, stage_defaults
 from handlers.common.aws_errors import error_code
 from handlers.common.errors import InvalidInput
 from handlers.common.settings import Settings
-from handlers.validate_input.handler import validate
+from handlers.validate_input.handler import over_budget, validate
 from handlers.validate_input.options import KNOWN_KEYS
 from handlers.validate_input.plan import iso_utc
 from mlstack.commands import error, tty_console
+from mlstack.commands.costs import cost_summary_lines, estimate_notes, estimate_rows
 from mlstack.progress import Snapshot, plain_line, rows
 from mlstack.stack import StackError, Target, add_target_arguments, resolve, stage_of
 from mlstack.tables import metrics_table, show
@@ -93,6 +94,11 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_target_arguments(parser)
     _add_overrides(parser)
+    parser.add_argument(
+        "--estimate",
+        action="store_true",
+        help="print what the run can cost at most and exit without starting it (exit 2 over max_cost_usd)",
+    )
     parser.add_argument("--follow", action="store_true", help="show progress until the run ends")
     parser.add_argument(
         "--interval", type=float, help="seconds between polls with --follow (default 2 local, 15 on AWS)"
@@ -147,7 +153,14 @@ def default_name(dataset: str, now: datetime, rng: random.Random = _SYSTEM_RANDO
 
 
 def check_input(
-    given: Mapping[str, Any], target: Target, stage: StageConfig, name: str, s3: Any, now: datetime
+    given: Mapping[str, Any],
+    target: Target,
+    stage: StageConfig,
+    name: str,
+    s3: Any,
+    now: datetime,
+    *,
+    enforce_budget: bool = True,
 ) -> Run:
     """ValidateInput's own `validate` on the event the state machine would pass it: the run it plans,
     or InvalidInput with its message (options, dataset URI, manifest, channels, objective, ranges).
@@ -170,19 +183,21 @@ def check_input(
         stack_name=target.name,
         stage_defaults=stage_defaults(stage),
     )
-    return validate(event, config, s3)
+    return validate(event, config, s3, enforce_budget=enforce_budget)
 
 
-def plan(args: argparse.Namespace, target: Target, s3: Any) -> tuple[str, dict[str, Any], RunNames]:
-    """Execution name, input and run names; UsageError or InvalidInput when they cannot run."""
+def plan(
+    args: argparse.Namespace, target: Target, s3: Any, *, enforce_budget: bool = True
+) -> tuple[str, dict[str, Any], Run]:
+    """Execution name, input and the run ValidateInput plans; UsageError or InvalidInput if it cannot run."""
     given = build_input(args)
     stage = stage_of(args)  # reads cdk.json once
     now = datetime.now(UTC)
     name = args.name or default_name(str(given["dataset"]), now)
     if not EXECUTION_NAME.match(name):
         raise UsageError(f"--name: {name!r} must be 1-80 letters, digits, '-' or '_'")
-    run = check_input(given, target, stage, name, s3, now)
-    return name, given, RunNames(**run["names"])
+    run = check_input(given, target, stage, name, s3, now, enforce_budget=enforce_budget)
+    return name, given, run
 
 
 class NameTakenError(UsageError):
@@ -291,17 +306,39 @@ def finish(execution: Mapping[str, Any], as_json: bool) -> int:
         winner = evaluation.get("winner")
         print(f"run {output.get('run_id')} SUCCEEDED: winner {winner} by {evaluation.get('metric')}")
         show(metrics_table(evaluation.get("metrics") or {}, winner, "test-set metrics"))
+        for line in cost_summary_lines(
+            evaluation.get("cost"), (output.get("cleanup") or {}).get("endpoint_cost")
+        ):
+            print(line)
         print(f"report: {evaluation.get('report')}  (mlstack report {output.get('run_id')})")
     else:
         error(f"run {status}: {execution.get('error') or '-'}: {readable_cause(execution.get('cause'))}")
     return 0 if status == "SUCCEEDED" else 1
 
 
+def show_estimate(run: Run, as_json: bool) -> int:
+    """Print the run's upper bound (ValidateInput's own) and whether its budget allows it; the exit code."""
+    problem = over_budget(run)
+    estimate = run["cost"]["estimate"]
+    if as_json:
+        print(json.dumps({"run_id": run["run_id"], "estimate": estimate, "refused": problem}, indent=2))
+    else:
+        show(estimate_rows(estimate))
+        for note in estimate_notes(estimate):
+            print(f"note: {note}")
+        budget = run["cost"]["max_cost_usd"]
+        print(f"budget: {'none' if budget is None else f'${budget:g}'}; nothing was started")
+        if problem:
+            error(problem)
+    return 2 if problem else 0
+
+
 def run_command(args: argparse.Namespace) -> int:
     """Handle `mlstack run`."""
     try:
         target = resolve(args)
-        name, given, names = plan(args, target, target.aws.client("s3"))
+        name, given, run = plan(args, target, target.aws.client("s3"), enforce_budget=not args.estimate)
+        names = RunNames(**run["names"])
     except (UsageError, InvalidInput, ConfigError) as err:
         error(str(err))
         return 2
@@ -311,6 +348,8 @@ def run_command(args: argparse.Namespace) -> int:
     except (ClientError, BotoCoreError) as err:
         error(f"cannot check the input against the data bucket: {err}")
         return 1
+    if args.estimate:
+        return show_estimate(run, args.json)
     sfn, sm = target.aws.client("stepfunctions"), target.aws.client("sagemaker")
     try:
         arn = start(sfn, target, name, given)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from dataclasses import asdict
 from typing import Any, cast
 
 from contracts.costs import CostInputs, estimate
@@ -94,6 +95,11 @@ def make_run(problem_type: str = "binary", **changes: Any) -> Run:
             Tag(Key="mlstack:expires", Value="2026-11-22T09:00:00Z"),
         ],
         report_prefix=f"s3://{ARTIFACTS_BUCKET}/reports/{NAMES.run_id}/",
-        cost=RunCost(region=REGION, max_cost_usd=None, estimate=estimate(COST_INPUTS, load_prices())),
+        cost=RunCost(
+            region=REGION,
+            max_cost_usd=None,
+            inputs=asdict(COST_INPUTS),
+            estimate=estimate(COST_INPUTS, load_prices()),
+        ),
     )
     return cast(Run, {**run, **copy.deepcopy(changes)})
