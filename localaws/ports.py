@@ -8,7 +8,12 @@ from pathlib import Path
 
 
 def is_free(port: int, host: str = "localhost") -> bool:
+    """Whether a server could listen on `port` now (as ours does, with SO_REUSEADDR).
+
+    Without it, connections of a server that just stopped (TIME_WAIT) would count as holding the port.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
