@@ -12,6 +12,10 @@ from handlers.evaluate.testset import TestSet
 from handlers.evaluate.threshold import DEFAULT_THRESHOLD, RULE
 
 SCALE_POS_WEIGHT = "scale_pos_weight"
+ENDPOINT_SPAN = (
+    "the endpoint is priced from InService to the end of evaluation; Cleanup deletes it next and adds the "
+    "time until deletion to the run's notification"
+)
 
 
 def _scalars(values: Mapping[str, Any]) -> JsonDict:
@@ -59,6 +63,39 @@ def class_weight(run: Mapping[str, Any]) -> JsonDict | None:
     }
 
 
+def cost_block(run: Mapping[str, Any], actual: Mapping[str, Any], offline: bool) -> JsonDict:
+    """The run's bound (as ValidateInput planned it) beside what it did cost."""
+    planned = run.get("cost") or {}
+    return {
+        "estimate": planned.get("estimate"),
+        "max_cost_usd": planned.get("max_cost_usd"),
+        "actual": dict(actual),
+        "endpoint_span": ENDPOINT_SPAN,
+        "offline": offline,
+        "offline_note": (
+            "an offline run: its billable times are the local jobs' real times, priced as AWS would bill "
+            "them at these instance types"
+            if offline
+            else None
+        ),
+    }
+
+
+def cost_summary(cost: Mapping[str, Any] | None) -> JsonDict | None:
+    """What the state machine (and so the notification) keeps of the cost: totals and each finalist."""
+    if not cost:
+        return None
+    actual, estimate = cost.get("actual") or {}, cost.get("estimate") or {}
+    return {
+        "estimate": {"total_usd": estimate.get("total_usd"), "complete": estimate.get("complete")},
+        "actual": {
+            key: actual.get(key) for key in ("total_usd", "complete", "region", "unknown", "prices_as_of")
+        }
+        | {"per_finalist": {v: {"usd": e.get("usd")} for v, e in (actual.get("per_finalist") or {}).items()}},
+        "offline": cost.get("offline"),
+    }
+
+
 def evaluation_document(
     run: Mapping[str, Any],
     results: Sequence[VariantResult],
@@ -66,8 +103,9 @@ def evaluation_document(
     test_rows: int,
     timings: Mapping[str, float],
     validation: TestSet | str | None = None,
+    cost: JsonDict | None = None,
 ) -> JsonDict:
-    """Per-variant metrics, the winner and how it was chosen, test rows, thresholds, timings."""
+    """Per-variant metrics, the winner and how it was chosen, test rows, thresholds, cost, timings."""
     primary, higher = PRIMARY[str(run["problem_type"])]
     metric = winner[1] if winner else None
     return {
@@ -96,6 +134,7 @@ def evaluation_document(
             }
             for r in results
         },
+        "cost": cost,
         "timings": dict(timings),
     }
 
@@ -122,4 +161,5 @@ def summary(document: Mapping[str, Any], report_uri: str, evaluation_uri: str) -
         "metrics": metrics,
         "report": report_uri,
         "evaluation": evaluation_uri,
+        "cost": cost_summary(document.get("cost")),
     }

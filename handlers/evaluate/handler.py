@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,8 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
+from contracts.costs import Bill, bill
+from contracts.prices import load as load_prices
 from handlers.common import clients
 from handlers.common.aws_errors import error_code
 from handlers.common.errors import EvaluationFailed, InvalidInput
@@ -20,7 +23,8 @@ from handlers.common.leaderboard import build_leaderboard
 from handlers.common.s3io import write_encrypted
 from handlers.common.s3uri import S3Uri, parse_s3_uri
 from handlers.common.settings import settings
-from handlers.evaluate.document import evaluation_document, summary
+from handlers.evaluate.billing import run_usage
+from handlers.evaluate.document import cost_block, evaluation_document, summary
 from handlers.evaluate.metrics import pick_winner
 from handlers.evaluate.report_html import render_report
 from handlers.evaluate.scoring import Invoke, endpoint_invoker, score_all
@@ -41,6 +45,8 @@ class Services:
     sagemaker: SageMakerClient
     invoke: Invoke
     key_arn: str
+    # What the run's jobs and endpoint used (handlers.evaluate.billing); None: the cost is not read.
+    usage: Callable[[Mapping[str, Any]], Bill] | None = None
 
 
 def _write_json(services: Services, uri: S3Uri, document: Any) -> None:
@@ -64,6 +70,18 @@ def _validation_set(s3: S3Client, run: Mapping[str, Any]) -> TestSet | str:
         return f"cannot read the validation set: {err}"
 
 
+def actual_cost(services: Services, run: Mapping[str, Any], results: list[Any]) -> JsonDict | None:
+    """What the run's jobs and endpoint cost so far, priced in the run's region."""
+    if services.usage is None:
+        return None
+    usage = services.usage(run)
+    region = str((run.get("cost") or {}).get("region") or "")
+    finalists = {r.variant: r.kind for r in results}
+    # The local AWS is named by AWS_ENDPOINT_URL; its jobs ran for real, so their times are priced as AWS's.
+    offline = bool(os.environ.get("AWS_ENDPOINT_URL"))
+    return cost_block(run, bill(usage, region, load_prices(), finalists), offline)
+
+
 def run_evaluation(event: Mapping[str, Any], services: Services, **limits: Any) -> JsonDict:
     """Score, rank, report; EvaluationFailed (after writing what is known) when no variant could be scored."""
     run, deployment = event.get("run"), event.get("deployment")
@@ -81,6 +99,8 @@ def run_evaluation(event: Mapping[str, Any], services: Services, **limits: Any) 
     scored = time.monotonic()
     winner = pick_winner(str(run["problem_type"]), {r.variant: r.metrics for r in results if r.metrics})
     board = build_leaderboard(services.sagemaker, run)
+    priced = time.monotonic()
+    cost = actual_cost(services, run, list(results))
     # score_s stays the test rows' time (what throughput figures divide by); thresholds are apart.
     thresholds_s = sum(float(r.threshold_choice["seconds"]) for r in results if r.threshold_choice)
     timings = {
@@ -88,9 +108,10 @@ def run_evaluation(event: Mapping[str, Any], services: Services, **limits: Any) 
         "load_validation_set_s": round(loaded_validation - loaded, 3),
         "score_s": round(scored - loaded_validation - thresholds_s, 3),
         "choose_thresholds_s": round(thresholds_s, 3),
-        "leaderboard_s": round(time.monotonic() - scored, 3),
+        "leaderboard_s": round(priced - scored, 3),
+        "cost_s": round(time.monotonic() - priced, 3),
     }
-    document = evaluation_document(run, results, winner, len(test.labels), timings, validation)
+    document = evaluation_document(run, results, winner, len(test.labels), timings, validation, cost)
     evaluation_uri, report_uri = prefix.join("evaluation.json"), prefix.join("report.html")
     _write_json(services, evaluation_uri, document)
     _write_json(services, prefix.join("leaderboard.json"), board)
@@ -108,11 +129,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> JsonDict:
     config = settings().require("key_arn")
     run = event.get("run") or {}
     endpoint = str((run.get("names") or {}).get("endpoint", ""))
+    sagemaker = clients.sagemaker()
     services = Services(
         s3=clients.s3(),
-        sagemaker=clients.sagemaker(),
+        sagemaker=sagemaker,
         invoke=endpoint_invoker(clients.sagemaker_runtime(), endpoint),
         key_arn=config.key_arn,
+        usage=lambda run: run_usage(sagemaker, run),
     )
     result = run_evaluation(event, services)
     logger.info("evaluated", extra={"winner": result["winner"], "metrics": result["metrics"]})

@@ -106,6 +106,50 @@ def _threshold_section(evaluation: Mapping[str, Any]) -> str:
     return f"<h2>Decision threshold and class weight</h2><ul>{''.join(items)}</ul>"
 
 
+def _cost_section(evaluation: Mapping[str, Any]) -> str:
+    """What the run cost (billable training time, endpoint time) beside its bound, and per finalist."""
+    from contracts.costs import money  # the contract's own formatting, as the CLI prints it
+
+    cost = evaluation.get("cost")
+    if not isinstance(cost, Mapping):
+        return ""
+    actual, bound = cost.get("actual") or {}, cost.get("estimate") or {}
+    endpoint = actual.get("endpoint") or {}
+    rows = [
+        [
+            "tuning",
+            f"{(actual.get('tuning') or {}).get('jobs', 0)} training job(s)",
+            money((actual.get("tuning") or {}).get("usd")),
+        ],
+        [
+            "autopilot",
+            f"{(actual.get('autopilot') or {}).get('jobs', 0)} job(s)",
+            money((actual.get("autopilot") or {}).get("usd")),
+        ],
+        [
+            "endpoint",
+            f"{endpoint.get('instance_type', '-')}, {_text(endpoint.get('seconds'))} s InService",
+            money(endpoint.get("usd")),
+        ],
+        *(
+            [f"finalist {variant}", f"{entry.get('kind')} jobs + its variant", money(entry.get("usd"))]
+            for variant, entry in (actual.get("per_finalist") or {}).items()
+        ),
+        ["total", f"bound {money(bound.get('total_usd'))}", money(actual.get("total_usd"))],
+    ]
+    notes = [str(cost.get("endpoint_span") or ""), *(str(u) for u in actual.get("unknown") or [])]
+    notes += [str(n) for n in actual.get("notes") or []]
+    if cost.get("offline_note"):
+        notes.append(str(cost["offline_note"]))
+    items = "".join(f"<li>{escape(n)}</li>" for n in notes if n)
+    where = f"on-demand prices in {actual.get('region')} as of {actual.get('prices_as_of')}"
+    return (
+        f'<h2>What this run cost</h2><p class="muted">{escape(where)}</p>'
+        + _table(["part", "what", "cost"], rows, len(rows) - 1)
+        + (f"<ul>{items}</ul>" if items else "")
+    )
+
+
 def _sorted_by_objective(entries: Sequence[Mapping[str, Any]], maximize: bool) -> list[Mapping[str, Any]]:
     scored = [e for e in entries if isinstance(e.get("objective"), int | float)]
     return sorted(scored, key=lambda e: float(e["objective"]), reverse=maximize)
@@ -222,6 +266,7 @@ def render_report(
         *(_variant_charts(problem_type, classes, labels, r) for r in results),
         _tuning_section(board),
         _autopilot_section(board),
+        _cost_section(evaluation),
         f"<h2>Warnings</h2><ul>{warnings}</ul>" if warnings else "",
     ]
     return (

@@ -36,6 +36,7 @@ SHARED_SOURCES = (
 )
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 _HANDLER_SAGEMAKER_KINDS = (
+    "training-job",
     "endpoint",
     "endpoint-config",
     "model",
@@ -168,6 +169,14 @@ class PipelineFunctions(Construct):
             "ReadLeaderboards",
             ["sagemaker:ListTrainingJobsForHyperParameterTuningJob"],
             [sagemaker_arn("hyper-parameter-tuning-job", prefixed)],
+        )
+        # The run's bill: each trial's (and Autopilot's, named after its job) billable time, the AutoML job's
+        # duration when it lists none, and the endpoint's time InService.
+        self._allow(
+            self.evaluate,
+            "ReadRunUsage",
+            ["sagemaker:DescribeTrainingJob", "sagemaker:DescribeAutoMLJobV2", "sagemaker:DescribeEndpoint"],
+            [sagemaker_arn(kind, prefixed) for kind in ("training-job", "automl-job", "endpoint")],
         )
         # IAM knows no resource for ListCandidatesForAutoMLJob: a job ARN here would never match.
         self._allow(self.evaluate, "ReadAutopilotCandidates", ["sagemaker:ListCandidatesForAutoMLJob"], ["*"])

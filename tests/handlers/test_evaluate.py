@@ -24,6 +24,7 @@ from handlers.evaluate.handler import Services, lambda_handler, run_evaluation
 from handlers.evaluate.threshold import NoThresholdError, choose_threshold, metrics_at
 from tests.handlers.conftest import ARTIFACTS_BUCKET, DATA_BUCKET, KEY_ARN
 from tests.handlers.runs import NAMES, make_run
+from tests.handlers.test_evaluate_cost import billing_stubs
 
 T0 = datetime(2026, 11, 22, 5, 0, tzinfo=UTC)
 JOBS = ("admin.", "blue-collar", "services, other")  # one value needs CSV quoting
@@ -215,6 +216,7 @@ def test_both_variants_are_scored_on_the_same_rows(s3, binary_test_set, sagemake
         "score_s",
         "choose_thresholds_s",
         "leaderboard_s",
+        "cost_s",
     }
 
 
@@ -336,6 +338,7 @@ def test_handler_invokes_each_variant_of_the_run_endpoint_and_encrypts(
 ):
     # Given the real runtime client, stubbed: one request per variant with exactly the expected payload
     leaderboard_stubs(sagemaker_stub)
+    billing_stubs(sagemaker_stub, timedelta(minutes=10))  # the handler prices what the run used
     numeric, raw, _ = binary_rows()
     tuning_body = "".join(line.split(",", 1)[1] + "\n" for line in numeric.splitlines()).encode()
     # Raw rows without the header and the target column, CSV-quoted as needed ("services, other")
@@ -365,8 +368,10 @@ def test_handler_invokes_each_variant_of_the_run_endpoint_and_encrypts(
             {"run": make_run(), "deployment": {"finalists": FINALISTS}, "candidates": []}, context
         )
         stub.assert_no_pending_responses()
-    # Then both were scored, and the report objects are encrypted with the stack's key
+    # Then both were scored and priced, and the report objects are encrypted with the stack's key
     assert set(summary["metrics"]) == {"Tuning", "Autopilot"}
+    sagemaker_stub.assert_no_pending_responses()
+    assert summary["cost"]["actual"]["total_usd"] > 0
     for name in ("evaluation.json", "leaderboard.json", "report.html"):
         head = s3.head_object(Bucket=ARTIFACTS_BUCKET, Key=f"reports/{NAMES.run_id}/{name}")
         assert head["ServerSideEncryption"] == "aws:kms"

@@ -12,7 +12,7 @@ from aws_cdk.assertions import Template
 from stacks.components.functions import handler_sources, stage_files
 from stacks.generate_xgboost_images import XGBOOST_VERSION, image_map
 from stacks.ml_stack import XGBOOST_IMAGES
-from tests.infra.conftest import logical_id, resources
+from tests.infra.conftest import as_list, flatten, logical_id, resources, statements
 
 HANDLERS = ("validate_input", "check_quotas", "plan_deployment", "evaluate", "cleanup")
 
@@ -128,3 +128,19 @@ def test_template_maps_every_region_to_its_image(dev: Template) -> None:
     mapping = dev.to_json()["Mappings"]["XgboostImages"]
     assert len(mapping) == len(json.loads(XGBOOST_IMAGES.read_text())["images"])
     assert mapping["us-east-1"]["uri"] == json.loads(XGBOOST_IMAGES.read_text())["images"]["us-east-1"]
+
+
+def test_evaluate_reads_the_runs_usage_only_on_resources_of_its_prefix(dev: Template) -> None:
+    # The bill needs each training job's billable time, the AutoML job's span and the endpoint's state.
+    (grant,) = [s for s in statements(dev) if s.get("Sid") == "ReadRunUsage"]
+    assert sorted(as_list(grant["Action"])) == [
+        "sagemaker:DescribeAutoMLJobV2",
+        "sagemaker:DescribeEndpoint",
+        "sagemaker:DescribeTrainingJob",
+    ]
+    resources_ = sorted(flatten(r) for r in as_list(grant["Resource"]))
+    assert [r.rsplit(":", 1)[-1] for r in resources_] == [
+        "automl-job/mlsdev-*",
+        "endpoint/mlsdev-*",
+        "training-job/mlsdev-*",
+    ]
