@@ -68,6 +68,11 @@ def estimate_notes(doc: Mapping[str, Any]) -> list[str]:
     return notes
 
 
+def _partial(usd: Any, complete: Any) -> str:
+    """An amount, marked when part of it has no price."""
+    return money(usd) + ("" if complete or usd is None else " + unknown")
+
+
 def bill_rows(doc: Mapping[str, Any], estimate: Mapping[str, Any] | None = None) -> Rows:
     """What the run cost: the jobs, the endpoint, each finalist, the total beside the bound."""
     rows: list[tuple[str, ...]] = []
@@ -77,7 +82,7 @@ def bill_rows(doc: Mapping[str, Any], estimate: Mapping[str, Any] | None = None)
             (
                 kind,
                 f"{part.get('jobs', 0)} job(s), {float(part.get('instance_hours') or 0):.3f} instance-h",
-                money(part.get("usd")) + ("" if part.get("complete", True) else " + unknown"),
+                _partial(part.get("usd"), part.get("complete", True)),
             )
         )
     endpoint = doc.get("endpoint")

@@ -12,6 +12,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from contracts.names import run_names
 from handlers.common.aws_errors import is_not_found
 from mlstack.commands import error
+from mlstack.commands.costs import bill_rows, cost_summary_lines
 from mlstack.leaderboard import TOP, confusion_matrices, finalists_table, leaderboard_table
 from mlstack.stack import StackError, Target, add_target_arguments, find_in_stacks
 from mlstack.tables import show
@@ -140,6 +141,7 @@ def report_command(args: argparse.Namespace) -> int:
             "metrics": {v: e.get("metrics") for v, e in (evaluation.get("variants") or {}).items()},
             "decision_threshold": evaluation.get("decision_threshold"),
             "scale_pos_weight": evaluation.get("scale_pos_weight"),
+            "cost": evaluation.get("cost"),
             "files": [str(p) for p in [*files.values(), *charts]],
             "notes": notes,
         }
@@ -149,6 +151,14 @@ def report_command(args: argparse.Namespace) -> int:
     show(finalists_table(evaluation))
     for line in threshold_notes(evaluation):
         print(f"note: {line}")
+    cost = evaluation.get("cost")
+    if isinstance(cost, dict) and cost.get("actual"):
+        show(bill_rows(cost["actual"], cost.get("estimate")))
+        for line in cost_summary_lines(cost)[2:]:  # the table has the totals and finalists
+            print(f"note: {line}")
+        for line in [cost.get("endpoint_span"), *(cost["actual"].get("unknown") or [])]:
+            if line:
+                print(f"note: {line}")
     for warning in board.get("warnings") or []:
         print(f"warning: {warning}")
     for note in notes:

@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from contracts import prices
 from mlstack.cli import main
-from mlstack.commands.costs import cost_summary_lines, parse_since
+from mlstack.commands.costs import bill_rows, cost_summary_lines, parse_since
 from mlstack.commands.prices import RefreshError, refresh
 
 
@@ -205,3 +205,20 @@ def test_prices_shows_the_shipped_table_with_its_date(capsys):
     out = capsys.readouterr().out
     assert f"as of {prices.load().as_of}" in out
     assert "ml.m5.xlarge" in out and "aws-samples-sagemaker-ssh-helper-2023-12" in out
+
+
+def test_the_bill_table_shows_each_part_each_finalist_and_the_total_beside_the_bound():
+    actual = {
+        "tuning": {"jobs": 6, "instance_hours": 0.01, "usd": 0.0023, "complete": True},
+        "autopilot": {"jobs": 1, "instance_hours": 0.02, "usd": None, "complete": False},
+        "endpoint": {"instance_type": "ml.m5.xlarge", "seconds": 30.0, "final": False, "usd": 0.0038},
+        "per_finalist": {"Tuning": {"kind": "tuning", "usd": 0.0042}},
+        "total_usd": 0.0061,
+        "complete": False,
+    }
+    rows = bill_rows(actual, {"total_usd": 3.5}).rows
+    assert rows[0] == ("tuning", "6 job(s), 0.010 instance-h", "$0.0023")
+    assert rows[1] == ("autopilot", "1 job(s), 0.020 instance-h", "unknown")
+    assert rows[2] == ("endpoint", "ml.m5.xlarge, 30 s until evaluated", "$0.0038")
+    assert rows[3] == ("finalist Tuning", "tuning jobs + its variant", "$0.0042")
+    assert rows[-1] == ("total", "bound $3.50", "$0.0061 + unknown")
