@@ -201,11 +201,15 @@ class ForkServer:
             waiting.error = f"the fork server exited with code {proc.returncode}"
             waiting.done.set()
 
+    def wait_ready(self, timeout: float = READY_TIMEOUT_S) -> None:
+        """Start the server if needed and wait until it has imported what jobs need."""
+        self.start()
+        if not self._ready.wait(timeout):
+            raise WorkerError(f"the fork server did not get ready within {timeout:.0f} s")
+
     def spawn(self, module: str, argv: list[str], env: dict[str, str], cwd: str, label: str) -> Worker:
         """Fork `python -m module argv...` with exactly `env`, in `cwd`; its output is the Worker's stdout."""
-        self.start()
-        if not self._ready.wait(READY_TIMEOUT_S):
-            raise WorkerError(f"the fork server did not get ready within {READY_TIMEOUT_S:.0f} s")
+        self.wait_ready()
         read_fd, write_fd = os.pipe()
         stdout = os.fdopen(read_fd, encoding="utf-8", errors="replace")
         pending = _Pending(label, stdout)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -26,6 +27,8 @@ def main(action: str, arg: str = "") -> int:
                     "pgid": os.getpgid(0),
                     "pid": os.getpid(),
                     "key": credentials.access_key if credentials else None,
+                    "sys_path": sys.path,
+                    "gc": gc.isenabled(),
                 }
             )
         )

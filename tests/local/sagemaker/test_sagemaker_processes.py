@@ -34,7 +34,8 @@ def started(tmp_path: Path) -> Iterator[list[procs.Worker]]:
 def run(
     started: list[procs.Worker], cwd: Path, *argv: str, env: dict[str, str] | None = None
 ) -> procs.Worker:
-    worker = procs.start(PROBE, list(argv), f"probe:{argv[0]}", str(cwd), env if env is not None else {})
+    env = env if env is not None else procs.environment(None, REGION, {})
+    worker = procs.start(PROBE, list(argv), f"probe:{argv[0]}", str(cwd), env)
     started.append(worker)
     return worker
 
@@ -61,6 +62,7 @@ def test_each_job_sees_exactly_its_own_environment_cwd_and_arguments(aws, starte
     # Given a server environment holding something no job may see, and two jobs of different roles
     monkeypatch.setenv("MLSTACK_SERVER_ONLY", "secret")
     first_env = procs.environment(ROLE, REGION, {"JOB": "first"})
+    first_env["PYTHONPATH"] = os.pathsep.join([f"{tmp_path}/lib", first_env["PYTHONPATH"]])
     second_env = procs.environment(OTHER_ROLE, REGION, {"JOB": "second"})
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
@@ -75,6 +77,10 @@ def test_each_job_sees_exactly_its_own_environment_cwd_and_arguments(aws, starte
     assert "MLSTACK_SERVER_ONLY" not in one["env"]
     assert (one["cwd"], two["cwd"]) == (str(tmp_path / "a"), str(tmp_path / "b"))
     assert (one["argv"], two["argv"], one["stdin"]) == (["state", "x y"], ["state"], "")
+    # And its module path is what `python -m` would start with there: its directory, then its PYTHONPATH
+    assert one["sys_path"][:2] == [str(tmp_path / "a"), f"{tmp_path}/lib"]
+    assert two["sys_path"][0] == str(tmp_path / "b") and f"{tmp_path}/lib" not in two["sys_path"]
+    assert one["gc"] and two["gc"]  # the fork server keeps it off; each job has it on
     # And each signs with a session of its own role (never the server's credentials)
     assert one["key"] == first_env["AWS_ACCESS_KEY_ID"] != os.environ["AWS_ACCESS_KEY_ID"]
     assert two["key"] == second_env["AWS_ACCESS_KEY_ID"] != one["key"]
