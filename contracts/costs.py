@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from contracts.prices import PriceTable, Use
@@ -271,6 +272,33 @@ class EndpointUse:
     since: str | None
     until: str | None
     final: bool  # True when the endpoint was deleted (until = deletion), False when it still ran
+
+
+def in_service(
+    described: Mapping[str, Any], instance_type: str, until: datetime, final: bool
+) -> EndpointUse | None:
+    """From DescribeEndpoint: InService since its last status change (SageMaker's LastModifiedTime)."""
+    since = described.get("LastModifiedTime")
+    if described.get("EndpointStatus") not in ("InService", "Updating", "Deleting") or not isinstance(
+        since, datetime
+    ):
+        return None
+    instances = {
+        str(v["VariantName"]): int(v.get("CurrentInstanceCount") or v.get("DesiredInstanceCount") or 1)
+        for v in described.get("ProductionVariants") or []
+    }
+    return EndpointUse(
+        instance_type=instance_type,
+        instances=instances,
+        seconds=max(0.0, (until - since).total_seconds()),
+        since=_iso_utc(since),
+        until=_iso_utc(until),
+        final=final,
+    )
+
+
+def _iso_utc(value: Any) -> str | None:
+    return value.astimezone(UTC).isoformat(timespec="seconds") if isinstance(value, datetime) else None
 
 
 @dataclass(frozen=True)

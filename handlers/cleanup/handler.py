@@ -8,6 +8,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from contracts.names import RunNames, run_names
+from handlers.cleanup.endpoint_cost import describe_before_delete, final_cost
 from handlers.cleanup.notice import notice, publish, should_notify
 from handlers.cleanup.request import CleanupRequest, parse_request
 from handlers.cleanup.results import save_leaderboard
@@ -53,6 +54,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> JsonDict:
         # ValidateInput fails on the same names before anything is created: nothing can exist.
         return Outcome(notes=[f"no valid resource names ({err}); nothing was created"]).result()
     notes = _save_results(request, names, config)
+    # A completed run's endpoint is priced until now, when it goes: read when it came InService first.
+    priced = request.reason == "completed" and not request.keep_endpoint and request.run is not None
+    before = describe_before_delete(clients.sagemaker(), names.endpoint) if priced else None
     try:
         outcome = clean_up(
             clients.sagemaker(),
@@ -65,6 +69,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> JsonDict:
         raise  # retried by the state machine / by Lambda's async retries, then the dead-letter queue
     outcome.notes[:0] = notes
     result = outcome.result()
+    cost = final_cost(before, request.run or {}, f"endpoint:{names.endpoint}" in outcome.deleted)
+    if cost is not None:
+        result["endpoint_cost"] = cost
     logger.info("cleanup done", extra={"reason": request.reason, **result})
     _notify(request, names, result, None, config)
     return result

@@ -12,17 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from contracts.costs import Bill, EndpointUse, JobUse
+from contracts.costs import Bill, EndpointUse, JobUse, in_service
 from handlers.common.aws_errors import error_code
 
 if TYPE_CHECKING:
     from mypy_boto3_sagemaker import SageMakerClient
 
 TRAINING_STEP = "AWS::SageMaker::TrainingJob"
-
-
-def _iso(value: Any) -> str | None:
-    return value.astimezone(UTC).isoformat(timespec="seconds") if isinstance(value, datetime) else None
 
 
 def job_use(described: Mapping[str, Any], kind: str) -> JobUse:
@@ -105,29 +101,6 @@ def endpoint_use(
         notes.append(f"endpoint {endpoint}: not priced ({error_code(err)})")
         return None
     return in_service(described, instance_type, now or datetime.now(UTC), final=False)
-
-
-def in_service(
-    described: Mapping[str, Any], instance_type: str, until: datetime, final: bool
-) -> EndpointUse | None:
-    """From DescribeEndpoint: InService since its last status change (SageMaker's LastModifiedTime)."""
-    since = described.get("LastModifiedTime")
-    if described.get("EndpointStatus") not in ("InService", "Updating", "Deleting") or not isinstance(
-        since, datetime
-    ):
-        return None
-    instances = {
-        str(v["VariantName"]): int(v.get("CurrentInstanceCount") or v.get("DesiredInstanceCount") or 1)
-        for v in described.get("ProductionVariants") or []
-    }
-    return EndpointUse(
-        instance_type=instance_type,
-        instances=instances,
-        seconds=max(0.0, (until - since).total_seconds()),
-        since=_iso(since),
-        until=_iso(until),
-        final=final,
-    )
 
 
 def run_usage(sm: SageMakerClient, run: Mapping[str, Any]) -> Bill:

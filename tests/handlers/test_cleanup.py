@@ -496,3 +496,25 @@ def test_completed_runs_do_not_write_a_leaderboard(s3, context):
     deploy_in_moto()
     result = lambda_handler(machine_event("completed"), context)
     assert result["notes"] == [] and result["deleted"] == serving()
+
+
+def test_a_completed_runs_endpoint_is_priced_until_its_deletion(aws, context):
+    # Given a completed run whose endpoint (two variants of ml.m5.xlarge, priced in eu-west-1) is up
+    deploy_in_moto()
+    run = make_run(
+        endpoint={"instance_type": "ml.m5.xlarge", "keep": False, "expires": "2026-11-22T09:00:00Z"}
+    )
+    # When the state machine's Cleanup deletes it
+    result = lambda_handler(machine_event("completed", {"run": run}), context)
+    # Then its result (so the notification) holds the endpoint's instances from InService to deletion, priced
+    assert result["deleted"] == serving()
+    cost = result["endpoint_cost"]
+    assert cost["instances"] == {"Tuning": 1, "Autopilot": 1} and cost["region"] == "eu-west-1"
+    assert cost["seconds"] >= 0 and cost["since"] <= cost["until"]
+    assert cost["usd"] == pytest.approx(cost["instance_hours"] * 0.257, abs=1e-6)
+
+
+def test_a_failed_runs_cleanup_does_not_price_the_endpoint(aws, context):
+    deploy_in_moto()
+    result = lambda_handler(machine_event("failed"), context)
+    assert "endpoint_cost" not in result
