@@ -55,6 +55,22 @@ def test_a_run_trains_deploys_evaluates_reports_and_cleans_up(name, run, dataset
     assert {c["name"] for c in candidates} == {c["CandidateName"] for c in listed}
     assert b"<html" in files["report.html"].lower()
 
+    # And the report says what the run cost: every trial's billable time and the endpoint's time InService,
+    # within the bound ValidateInput planned (in instance-hours, and in dollars wherever the table prices)
+    cost = document["cost"]
+    assert cost["offline"] is True
+    bound = {line["item"]: line for line in cost["estimate"]["lines"]}
+    actual = cost["actual"]
+    assert actual["tuning"]["jobs"] == len(trials)
+    assert 0 < actual["tuning"]["instance_hours"] <= bound["tuning"]["instance_hours"]
+    endpoint_hours = sum(actual["endpoint"]["instances"].values()) * actual["endpoint"]["seconds"] / 3600
+    assert 0 < endpoint_hours <= bound["endpoint"]["instance_hours"]
+    assert set(actual["per_finalist"]) == {"Tuning", "Autopilot"}
+    assert 0 <= actual["total_usd"] <= cost["estimate"]["total_usd"]
+    assert execution.output["evaluation"]["cost"]["actual"]["total_usd"] == actual["total_usd"]
+    # and Cleanup, which deletes the endpoint after the report, adds its time until deletion
+    assert execution.output["cleanup"]["endpoint_cost"]["instance_hours"] >= endpoint_hours
+
     # And cleanup deleted what the run created (checked again by the autouse fixture)
     assert execution.output["cleanup"]["deleted"], execution.output["cleanup"]
     assert leftovers() == {"endpoints": [], "endpoint_configs": [], "models": []}
