@@ -24,6 +24,7 @@ def main(action: str, arg: str = "") -> int:
                     "argv": sys.argv[1:],
                     "stdin": sys.stdin.read(),
                     "preloaded": "xgboost" in sys.modules,
+                    "project_preloaded": sorted(m for m in sys.modules if m.split(".")[0] == "training"),
                     "pgid": os.getpgid(0),
                     "pid": os.getpid(),
                     "key": credentials.access_key if credentials else None,

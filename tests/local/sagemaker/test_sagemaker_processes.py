@@ -55,6 +55,7 @@ def test_the_fork_server_forks_from_a_single_thread_with_the_job_libraries_impor
 
     assert procs.fork_server().info["threads"] == 1
     assert state["preloaded"]  # xgboost came with the fork, not imported by the job
+    assert state["project_preloaded"] == []  # the project's code is imported as it is now, by the job
     assert state["pgid"] == state["pid"] == worker.pid  # its own process group, which a Stop kills
 
 
