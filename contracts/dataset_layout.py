@@ -89,3 +89,123 @@ class ManifestFields(_RequiredManifestFields, total=False):
     """
 
     class_counts: ClassCounts
+
+
+# What `mlstack data prepare` writes beside the manifest about the raw data, before any encoding: for
+# people (the HTML page) and for a run's report (the JSON). A run does not need them.
+EXPLORATION = "exploration.json"
+EXPLORATION_HTML = "exploration.html"
+EXPLORATION_FORMAT_VERSION = 1
+# warning code -> what it flags; every warning also says what to do about it.
+EXPLORATION_WARNINGS = {
+    "mostly_missing": "a column is missing in most rows",
+    "constant": "a column has at most one distinct value",
+    "id_like": "a column has a distinct value in (almost) every row, like an identifier",
+    "suspected_leakage": "one feature alone predicts the target almost perfectly",
+    "class_imbalance": "the largest class outnumbers the smallest many times over",
+    "target_missing": "rows without a target value, which preparation drops",
+}
+
+
+class ExplorationCount(TypedDict):
+    """One category or class: its value (as text), its rows and their share of the counted rows."""
+
+    value: str
+    count: int
+    share: float
+
+
+class ExplorationHistogram(TypedDict):
+    """Equal-width bins over the finite values: len(edges) == len(counts) + 1."""
+
+    edges: list[float]
+    counts: list[int]
+
+
+class ExplorationNumeric(TypedDict):
+    """Statistics of a numeric column's finite values (None when it has none)."""
+
+    min: float | None
+    max: float | None
+    mean: float | None
+    std: float | None
+    quantiles: dict[str, float | None]  # "p05", "p25", "p50", "p75", "p95"
+    zeros: int
+    infinite: int
+    histogram: ExplorationHistogram
+
+
+class ExplorationCategorical(TypedDict):
+    """The most frequent values of a non-numeric column, most frequent first, and the rows of the rest."""
+
+    top: list[ExplorationCount]
+    other_count: int
+
+
+class ExplorationSingleFeature(TypedDict):
+    """A one-feature model's score on held-out rows: AUC (classification) or R² (regression)."""
+
+    metric: str
+    score: float | None
+
+
+class ExplorationColumn(TypedDict):
+    """One raw column. type: numeric, categorical or boolean (the target's too)."""
+
+    name: str
+    role: str  # feature or target
+    type: str
+    dtype: str
+    missing: int
+    missing_share: float
+    unique: int
+    unique_share: float  # of the non-missing rows
+    numeric: ExplorationNumeric | None
+    categorical: ExplorationCategorical | None
+    single_feature: ExplorationSingleFeature | None  # features only
+    target_purity: float | None  # non-numeric features in classification: see ExplorationLeakageCheck
+
+
+class ExplorationTarget(TypedDict):
+    """The target: its problem type, rows without a value, and the class balance (classification)."""
+
+    name: str
+    problem_type: str
+    missing: int
+    classes: list[ExplorationCount]  # [] for regression
+    imbalance_ratio: float | None  # largest class / smallest class; None for regression
+
+
+class ExplorationWarning(TypedDict):
+    """Something a user can act on: `code` is a key of EXPLORATION_WARNINGS; column is None for the table."""
+
+    code: str
+    column: str | None
+    message: str
+    action: str
+
+
+class ExplorationLeakageCheck(TypedDict):
+    """How single_feature was measured (on a seeded sample when the data is larger than max_rows)."""
+
+    metric: str
+    threshold: float
+    purity_threshold: float
+    rows: int
+    max_rows: int
+    sampled: bool
+    holdout_share: float
+    model: str
+
+
+class Exploration(TypedDict):
+    """exploration.json."""
+
+    format_version: int
+    name: str
+    source: str
+    rows: int
+    target: ExplorationTarget
+    columns: list[ExplorationColumn]  # the raw columns, in their order, the target included
+    warnings: list[ExplorationWarning]
+    leakage_check: ExplorationLeakageCheck

@@ -6,13 +6,24 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import boto3
 import numpy as np
 import pandas as pd
 
-from contracts.dataset_layout import CHANNELS, FILES, FORMAT_VERSION, MANIFEST
+from contracts.dataset_layout import (
+    CHANNELS,
+    EXPLORATION,
+    EXPLORATION_HTML,
+    FILES,
+    FORMAT_VERSION,
+    MANIFEST,
+    Exploration,
+)
 from training.datasets import Dataset, load_dataset
 from training.encoding import FeatureEncoding
 from training.errors import DatasetError
+from training.exploration import explore
+from training.exploration_html import render_exploration
 from training.labels import Labels, encode_labels
 from training.s3_upload import parse_s3_uri, upload_dataset
 from training.splits import FRACTIONS, MIN_ROWS, Split, split_rows
@@ -22,7 +33,7 @@ if TYPE_CHECKING:
 
 DEFAULT_SEED = 42
 MAX_MISSING_TARGET = 0.5
-_LAYOUT_ENTRIES = {*(p.rstrip("/") for p in CHANNELS.values()), MANIFEST}
+_LAYOUT_ENTRIES = {*(p.rstrip("/") for p in CHANNELS.values()), MANIFEST, EXPLORATION, EXPLORATION_HTML}
 
 
 @dataclass(frozen=True)
@@ -32,6 +43,7 @@ class Prepared:
     out_dir: Path
     manifest: dict[str, Any]
     uri: str | None = None
+    exploration: Exploration | None = None
 
 
 def _clear_out_dir(out_dir: Path) -> None:
@@ -105,20 +117,21 @@ def prepare_dataset(
     """Write the channel layout and manifest.json for `dataset` under `out_dir`; return the manifest."""
     out = Path(out_dir)
     target = _check_input(dataset, target or dataset.target)
-    frame = dataset.frame.set_axis([str(c) for c in dataset.frame.columns], axis=1)
-    missing = frame[target].isna()
+    raw = dataset.frame.set_axis([str(c) for c in dataset.frame.columns], axis=1)
+    missing = raw[target].isna()
     dropped = int(missing.sum())
-    if dropped > MAX_MISSING_TARGET * len(frame):
+    if dropped > MAX_MISSING_TARGET * len(raw):
         raise DatasetError(
-            f"target {target!r} is missing in {dropped} of {len(frame)} rows (more than "
+            f"target {target!r} is missing in {dropped} of {len(raw)} rows (more than "
             f"{MAX_MISSING_TARGET:.0%}); fill it in or choose another target column"
         )
-    frame = frame.loc[~missing].reset_index(drop=True)
+    frame = raw.loc[~missing].reset_index(drop=True)
     if len(frame) < MIN_ROWS:
         raise DatasetError(f"need at least {MIN_ROWS} rows with a target value, got {len(frame)}")
     if problem_type is None and target == dataset.target:
         problem_type = dataset.problem_type
     labels = encode_labels(frame[target], problem_type)
+    exploration = explore(raw, target, labels, name=dataset.name, source=dataset.source, seed=seed)
     classification = labels.problem_type != "regression"
     split = split_rows(len(frame), seed=seed, classes=labels.values if classification else None)
     features = [c for c in frame.columns if c != target]
@@ -131,6 +144,7 @@ def prepare_dataset(
         _write_encoded(out / FILES[part], labels.values[rows], encoded)
     _write_raw(out / FILES["test_raw"], frame.loc[split.test])
     _write_raw(out / FILES["autopilot"], frame.loc[np.concatenate([split.train, split.validation])])
+    write_exploration(out, exploration)
 
     manifest: dict[str, Any] = {
         "format_version": FORMAT_VERSION,
@@ -159,6 +173,28 @@ def prepare_dataset(
     return manifest
 
 
+def write_exploration(out_dir: Path, exploration: Exploration) -> None:
+    """exploration.json and exploration.html, beside the manifest."""
+    text = json.dumps(exploration, indent=2, ensure_ascii=False) + "\n"
+    (out_dir / EXPLORATION).write_text(text, encoding="utf-8")
+    (out_dir / EXPLORATION_HTML).write_text(render_exploration(exploration), encoding="utf-8")
+
+
+def read_exploration(dataset_dir: Path | str) -> Exploration:
+    """Load the exploration.json of a prepared dataset directory."""
+    exploration: Exploration = json.loads((Path(dataset_dir) / EXPLORATION).read_text(encoding="utf-8"))
+    return exploration
+
+
+def _upload_exploration(out_dir: Path, uri: str, client: "S3Client") -> None:
+    """Put the exploration beside the uploaded manifest; a run does not read it, so it may come last."""
+    bucket, prefix = parse_s3_uri(uri, default_prefix="")
+    for name, content_type in ((EXPLORATION, "application/json"), (EXPLORATION_HTML, "text/html")):
+        client.upload_file(
+            str(out_dir / name), bucket, prefix + name, ExtraArgs={"ContentType": content_type}
+        )
+
+
 def read_manifest(dataset_dir: Path | str) -> dict[str, Any]:
     """Load the manifest.json of a prepared dataset directory."""
     manifest: dict[str, Any] = json.loads((Path(dataset_dir) / MANIFEST).read_text(encoding="utf-8"))
@@ -184,5 +220,7 @@ def prepare(
     manifest = prepare_dataset(dataset, out_dir, target=target, problem_type=problem_type, seed=seed)
     uri = None
     if upload is not None:
-        uri = upload_dataset(Path(out_dir), upload, default_prefix=default_prefix, s3_client=s3_client)
-    return Prepared(Path(out_dir), manifest, uri)
+        client = s3_client or boto3.client("s3")
+        uri = upload_dataset(Path(out_dir), upload, default_prefix=default_prefix, s3_client=client)
+        _upload_exploration(Path(out_dir), uri, client)
+    return Prepared(Path(out_dir), manifest, uri, read_exploration(out_dir))

@@ -21,6 +21,8 @@ LAYOUT = {
     "test-raw/test.csv",
     "autopilot/train.csv",
     "manifest.json",
+    "exploration.json",
+    "exploration.html",
 }
 
 

@@ -56,7 +56,11 @@ def test_a_bare_bucket_gets_the_default_prefix(s3, bank_dir):
 def test_prepare_with_upload_uses_the_default_client(s3, tmp_path):
     prepared = prepare("breast_cancer", tmp_path / "bc", upload=f"s3://{BUCKET}/datasets/")
     assert prepared.uri == f"s3://{BUCKET}/datasets/"
-    assert _keys(s3, "datasets/") == KEYS
+    # The exploration goes beside the manifest, as the page a browser shows
+    assert _keys(s3, "datasets/") == KEYS | {"exploration.json", "exploration.html"}
+    page = s3.get_object(Bucket=BUCKET, Key="datasets/exploration.html")
+    assert page["ContentType"] == "text/html"
+    assert page["Body"].read() == (tmp_path / "bc" / "exploration.html").read_bytes()
 
 
 def test_leftover_files_under_a_channel_are_refused(s3, bank_dir):
