@@ -5,8 +5,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rich.markup import escape
 from rich.table import Table
 
+from contracts.dataset_layout import EXPLORATION_HTML
 from mlstack.commands import error, tty_console
 from training.tuning_ranges import PROBLEM_TYPES
 
@@ -28,9 +30,11 @@ def register(subparsers: "argparse._SubParsersAction[argparse.ArgumentParser]") 
     actions = data.add_subparsers(dest="data_command", required=True, metavar="ACTION")
     prepare = actions.add_parser(
         "prepare",
-        help="split 70/15/15, encode and write train/ validation/ test/ test-raw/ autopilot/ manifest.json",
-        description="Prepare a dataset: seeded stratified split, one-hot encoding, the channel layout and "
-        "manifest.json the state machine reads; optionally upload it to S3.",
+        help="explore, split 70/15/15, encode and write train/ validation/ test/ test-raw/ autopilot/ "
+        "manifest.json exploration.json exploration.html",
+        description="Prepare a dataset: an exploration of the raw columns (exploration.json and a "
+        "self-contained exploration.html, with warnings), seeded stratified split, one-hot encoding, the "
+        "channel layout and manifest.json the state machine reads; optionally upload it all to S3.",
         allow_abbrev=False,
     )
     prepare.add_argument(
@@ -83,7 +87,13 @@ def run_prepare(args: argparse.Namespace) -> int:
     except (BotoCoreError, ClientError, Boto3Error) as exc:
         error(f"upload to {args.upload} failed: {exc}")
         return 1
-    result = {"out_dir": str(prepared.out_dir), "uri": prepared.uri, "manifest": prepared.manifest}
+    result = {
+        "out_dir": str(prepared.out_dir),
+        "uri": prepared.uri,
+        "manifest": prepared.manifest,
+        "exploration": str(prepared.out_dir / EXPLORATION_HTML),
+        "warnings": prepared.exploration["warnings"] if prepared.exploration else [],
+    }
     if args.json:
         print(json.dumps(result, indent=2))
     else:
@@ -104,6 +114,9 @@ def _show(result: dict[str, Any]) -> None:
         print("rows: " + ", ".join(f"{part} {n}" for part, n in rows.items()))
         if result["uri"]:
             print(f"uploaded: {result['uri']}")
+        print(f"exploration: {result['exploration']}")
+        for warning in result["warnings"]:
+            print(f"warning: {warning['message']} {warning['action']}")
         return
     table = Table(title=headline, title_justify="left")
     table.add_column("split")
@@ -117,3 +130,9 @@ def _show(result: dict[str, Any]) -> None:
     console.print(table)
     if result["uri"]:
         console.print(f"uploaded: [bold]{result['uri']}[/]")
+    console.print(f"exploration: [bold]{escape(result['exploration'])}[/]", highlight=False)
+    for warning in result["warnings"]:
+        # Column names are the user's: escaped, so "[x]" in one is not read as markup.
+        console.print(
+            f"[yellow]warning:[/] {escape(warning['message'])} {escape(warning['action'])}", highlight=False
+        )

@@ -45,6 +45,27 @@ def test_a_rich_table_on_a_terminal(tmp_path, monkeypatch):
     assert "benign" in table and "malignant" in table and "validation" in table
 
 
+def test_the_exploration_page_and_its_warnings_are_named(tmp_path, capsys):
+    # Given the built-in set with a rare positive class, When it is prepared (piped, then as JSON)
+    out = tmp_path / "imb"
+    assert cli.main(["data", "prepare", "imbalanced", "--rows", "2000", "--out", str(out)]) == 0
+    plain = capsys.readouterr().out
+    assert cli.main(["data", "prepare", "imbalanced", "--rows", "2000", "--out", str(out), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    # Then both say where the page is and what the warning is, with what to do
+    assert f"exploration: {out / 'exploration.html'}\n" in plain
+    assert "warning: class 'yes' has" in plain and "Judge models by AUC" in plain
+    assert result["exploration"] == str(out / "exploration.html")
+    assert [w["code"] for w in result["warnings"]] == ["class_imbalance"]
+
+
+def test_a_terminal_shows_the_warnings_too(tmp_path, monkeypatch):
+    buffer = io.StringIO()
+    monkeypatch.setattr(data_command, "tty_console", lambda: Console(file=buffer, width=200))
+    assert cli.main(["data", "prepare", "imbalanced", "--rows", "2000", "--out", str(tmp_path / "i")]) == 0
+    assert "warning: class 'yes' has" in buffer.getvalue()
+
+
 def test_the_default_output_directory_is_datasets_name(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert cli.main(["data", "prepare", "diabetes"]) == 0
