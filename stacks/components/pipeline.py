@@ -358,7 +358,10 @@ class Pipeline(Construct):
         limit_path: str,
         on_limit: sfn.IChainable,
     ) -> sfn.IChainable:
-        """Wait → describe → count → decide, until a terminal status or the poll budget is spent."""
+        """Describe → count → decide → wait → describe …, until a terminal status or the poll budget is spent.
+
+        The first describe comes at once: a local endpoint is InService in well under a poll interval.
+        """
         counter = f"$.polls.{name.lower()}"
         start = sfn.Pass(self, f"Start{name}Polls", parameters={"count": 0}, result_path=counter)
         count = sfn.Pass(
@@ -373,7 +376,8 @@ class Pipeline(Construct):
         decide.when(sfn.Condition.number_greater_than_json_path(f"{counter}.count", limit_path), on_limit)
         wait = sfn.Wait(self, f"WaitFor{name}", time=sfn.WaitTime.seconds_path(run_path("poll_seconds")))
         decide.otherwise(wait)
-        start.next(wait).next(describe).next(count).next(decide)
+        start.next(describe).next(count).next(decide)
+        wait.next(describe)
         return start
 
     # --- Deploy ----------------------------------------------------------------------------------

@@ -215,6 +215,9 @@ def test_polling_loops_are_bounded_and_wait_as_configured(
     assert any(rule.get("NumericGreaterThanPath") == limit for rule in choice["Choices"])
     wait = states[choice["Default"]]
     assert wait == {"Type": "Wait", "SecondsPath": "$.run.poll_seconds", "Next": describe}
+    # The first describe comes at once, not after a wait.
+    loop = name.removeprefix("Is").removesuffix("Done")
+    assert states[f"Start{loop}Polls"]["Next"] == describe
 
 
 def test_models_are_network_isolated_and_endpoint_config_encrypted(
