@@ -72,6 +72,8 @@ def autopilot_candidates(sm: SageMakerClient, job_name: str) -> list[JsonDict]:
                     "metric": metric,
                     "type": kind,
                     "created": _iso(candidate.get("CreationTime")),
+                    # SageMaker carries a candidate's training time as its CreationTime → EndTime.
+                    "seconds": _seconds(candidate.get("CreationTime"), candidate.get("EndTime")),
                 }
             )
     return candidates

@@ -126,9 +126,10 @@ def leaderboard_stubs(stub: Stubber, trials: int = 5) -> None:
             "CandidateSteps": [],
             "CandidateStatus": "Completed",
             "CreationTime": T0,
+            "EndTime": T0 + timedelta(seconds=seconds),
             "LastModifiedTime": T0,
         }
-        for name, value in (("LightGBM-1", 0.88), ("WeightedEnsemble-L2", 0.9))
+        for name, value, seconds in (("LightGBM-1", 0.88, 7), ("WeightedEnsemble-L2", 0.9, 3))
     ]
     stub.add_response(
         "list_candidates_for_auto_ml_job",
@@ -231,6 +232,7 @@ def test_leaderboard_lists_every_trial_and_candidate(s3, binary_test_set, sagema
     assert trials[0]["seconds"] == 42.0
     assert board["tuning"]["best"] == f"{NAMES.tuning_job}-004"  # highest AUC, Maximize
     assert [c["name"] for c in board["autopilot"]["candidates"]] == ["LightGBM-1", "WeightedEnsemble-L2"]
+    assert [c["seconds"] for c in board["autopilot"]["candidates"]] == [7.0, 3.0]
     assert board["autopilot"]["best"] == "WeightedEnsemble-L2"
     assert board["warnings"] == []
 
