@@ -11,9 +11,18 @@ CDK   := cdk --context stage=$(STAGE)
 # waits on the local AWS. Each worker deploys the session stack once.
 PARALLEL := -n 2 --dist load --maxschedchunk 2
 
-.PHONY: setup demo test test-fast lint synth deploy destroy bench iam-report clean
+.PHONY: setup headless-chromium demo test test-fast lint synth deploy destroy bench iam-report screenshots clean
 
-setup: $(VENV)/.installed node_modules/.installed
+setup: $(VENV)/.installed node_modules/.installed headless-chromium
+
+# Debian's chromium renders the HTML pages in tests and for docs/img. Installed only when missing
+# (apt-get needs root, as on CI; elsewhere through sudo).
+headless-chromium:
+	@command -v chromium >/dev/null || { \
+		sudo=$$([ "$$(id -u)" -eq 0 ] || echo sudo); \
+		$$sudo apt-get update -qq && \
+		$$sudo env DEBIAN_FRONTEND=noninteractive DEBCONF_NOWARNINGS=yes \
+			apt-get install -y -qq --no-install-recommends chromium >/dev/null; }
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt pyproject.toml
 	test -d $(VENV) || python3 -m venv $(VENV)
@@ -72,6 +81,17 @@ iam-report: setup
 	cdk --context stage=local synth --quiet -o build/iam/cdk.out
 	$(PY) -m localaws.iam.report --template build/iam/cdk.out/MlStack-local.template.json \
 		--out docs/IAM.md build/iam/access-log-*.jsonl
+
+# docs/img/exploration.png: the top of a built-in dataset's exploration.html, as headless Chromium shows it.
+SCREENSHOT_DATASET ?= imbalanced
+screenshots: setup
+	rm -rf build/screenshots && mkdir -p build/screenshots
+	$(PY) -m mlstack.cli data prepare $(SCREENSHOT_DATASET) --out build/screenshots/$(SCREENSHOT_DATASET) >/dev/null
+	chromium --headless --disable-gpu --no-sandbox --no-first-run --user-data-dir=$(CURDIR)/build/screenshots/profile \
+		--host-resolver-rules='MAP * ~NOTFOUND' --hide-scrollbars --window-size=1000,1250 \
+		--screenshot=$(CURDIR)/docs/img/exploration.png \
+		file://$(CURDIR)/build/screenshots/$(SCREENSHOT_DATASET)/exploration.html \
+		2>build/screenshots/chromium.log || { cat build/screenshots/chromium.log; exit 1; }
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache
