@@ -97,7 +97,9 @@ class ParameterRange:
             )
         if self.scaling == "Logarithmic" and self.min_value <= 0:
             raise RangeError(f"{self.name!r}: Logarithmic scaling needs MinValue > 0")
-        if self.scaling == "ReverseLogarithmic" and (self.integer or self.max_value >= 1):
+        if self.scaling == "ReverseLogarithmic" and (
+            self.integer or self.min_value < 0 or self.max_value >= 1
+        ):
             raise RangeError(f"{self.name!r}: ReverseLogarithmic needs a continuous range inside [0, 1)")
 
     def to_api(self) -> dict[str, str]:

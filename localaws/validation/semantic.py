@@ -78,6 +78,52 @@ def hyperband_without_early_stopping(request: Mapping[str, Any]) -> list[str]:
     return [f"Invalid TrainingJobEarlyStoppingType {stopping}. It must be OFF to use Hyperband."]
 
 
+def scaling_fits_range(request: Mapping[str, Any]) -> list[str]:
+    """Each ScalingType only where it works (API_ContinuousParameterRange, API_IntegerParameterRange)."""
+    found: list[str] = []
+    config = _mapping(request.get("HyperParameterTuningJobConfig"))
+    ranges = [_mapping(config.get("ParameterRanges"))]
+    ranges += [
+        _mapping(_mapping(d).get("HyperParameterRanges")) for d in request.get("TrainingJobDefinitions") or []
+    ]
+    for block in ranges:
+        for kind in ("ContinuousParameterRanges", "IntegerParameterRanges"):
+            for entry in block.get(kind) or []:
+                found += _scaling_problem(kind, _mapping(entry))
+    return found
+
+
+def _scaling_problem(kind: str, entry: Mapping[str, Any]) -> list[str]:
+    scaling, name = entry.get("ScalingType"), entry.get("Name")
+    low, high = _decimal(entry.get("MinValue")), _decimal(entry.get("MaxValue"))
+    if scaling == "Logarithmic" and low is not None and low <= 0:
+        return [
+            f"Invalid ScalingType Logarithmic for hyperparameter {name}. "
+            "It works only for ranges that have only values greater than 0."
+        ]
+    if scaling != "ReverseLogarithmic":
+        return []
+    if kind == "IntegerParameterRanges":
+        return [
+            f"Invalid ScalingType ReverseLogarithmic for hyperparameter {name}. "
+            "It is supported only for continuous hyperparameters."
+        ]
+    if (low is not None and low < 0) or (high is not None and high >= 1):
+        return [
+            f"Invalid ScalingType ReverseLogarithmic for hyperparameter {name}. "
+            "It works only for ranges that are entirely within the range 0<=x<1.0."
+        ]
+    return []
+
+
+def _decimal(value: Any) -> float | None:
+    """A range bound (SageMaker takes them as strings), or None if it is not a number."""
+    try:
+        return float(value) if isinstance(value, str | int | float) and not isinstance(value, bool) else None
+    except ValueError:
+        return None
+
+
 def spot_wait_covers_runtime(request: Mapping[str, Any]) -> list[str]:
     """Spot waits cover the runtime (SageMaker API Reference, API_StoppingCondition)."""
     return [message for definition in _definitions(request) for message in _spot_wait(definition)]
@@ -166,6 +212,7 @@ RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
     ("sagemaker", "CreateHyperParameterTuningJob"): (
         parallel_within_total,
         hyperband_without_early_stopping,
+        scaling_fits_range,
         *_TRAINING_RULES,
     ),
     ("sagemaker", "CreateTrainingJob"): _TRAINING_RULES,

@@ -323,6 +323,22 @@ BAD_INPUTS: list[tuple[str, dict[str, Any], str]] = [
     ("new range half given", {"tuning_ranges": {"gamma": {"max": 3}}}, "give both min and max"),
     ("range value text", {"tuning_ranges": {"eta": {"min": "0.1"}}}, "eta.min must be a number"),
     ("integer range fractional", {"tuning_ranges": {"max_depth": {"min": 2.5}}}, "max_depth"),
+    (
+        "log scale through zero",
+        {"tuning_ranges": {"alpha": {"min": 0, "scaling": "Logarithmic"}}},
+        "Logarithmic scaling needs MinValue > 0",
+    ),
+    (
+        "reverse log up to 1",
+        {"tuning_ranges": {"subsample": {"scaling": "ReverseLogarithmic"}}},
+        "ReverseLogarithmic needs a continuous range inside \\[0, 1\\)",
+    ),
+    (
+        "reverse log on an integer",
+        {"tuning_ranges": {"max_depth": {"scaling": "ReverseLogarithmic"}}},
+        "ReverseLogarithmic needs a continuous range",
+    ),
+    ("unknown scaling", {"tuning_ranges": {"eta": {"scaling": "Exponential"}}}, "ScalingType must be one of"),
 ]
 
 
@@ -539,3 +555,30 @@ def test_a_budget_cannot_be_checked_without_every_price(put_dataset, context):
 def test_a_budget_must_be_a_positive_number(put_dataset, context):
     with pytest.raises(InvalidInput, match="max_cost_usd: expected a number of USD above 0"):
         lambda_handler(event({"dataset": put_dataset(), "max_cost_usd": 0}), context)
+
+
+def test_every_scaling_type_reaches_the_tuning_job_where_it_fits(put_dataset, context):
+    # Given ranges that name each of SageMaker's scaling types where it works
+    given = {
+        "dataset": put_dataset(),
+        "tuning_ranges": {
+            "subsample": {"min": 0.5, "max": 0.99, "scaling": "ReverseLogarithmic"},
+            "eta": {"scaling": "Auto"},
+            "min_child_weight": {"scaling": "Linear"},
+            "num_round": {"scaling": "Logarithmic"},
+        },
+    }
+    # When the run is planned
+    config = lambda_handler(event(given), context)["tuning"]["config"]["ParameterRanges"]
+    # Then each range carries its scaling type to SageMaker
+    scaling = {
+        r["Name"]: r["ScalingType"]
+        for kind in ("ContinuousParameterRanges", "IntegerParameterRanges")
+        for r in config[kind]
+    }
+    assert scaling["subsample"] == "ReverseLogarithmic"
+    assert (scaling["eta"], scaling["min_child_weight"], scaling["num_round"]) == (
+        "Auto",
+        "Linear",
+        "Logarithmic",
+    )

@@ -542,3 +542,69 @@ def test_java_pattern_semantics(pattern: str, value: str, matches: bool) -> None
 )
 def test_doubles_print_as_java_prints_them(number: float, text: str) -> None:
     assert java_double(number) == text
+
+
+@pytest.mark.parametrize(
+    ("kind", "entry", "message"),
+    [
+        (
+            "ContinuousParameterRanges",
+            {"Name": "alpha", "MinValue": "0", "MaxValue": "1", "ScalingType": "Logarithmic"},
+            "Invalid ScalingType Logarithmic for hyperparameter alpha. "
+            "It works only for ranges that have only values greater than 0.",
+        ),
+        (
+            "IntegerParameterRanges",
+            {"Name": "max_depth", "MinValue": "0", "MaxValue": "9", "ScalingType": "Logarithmic"},
+            "Invalid ScalingType Logarithmic for hyperparameter max_depth. "
+            "It works only for ranges that have only values greater than 0.",
+        ),
+        (
+            "ContinuousParameterRanges",
+            {"Name": "subsample", "MinValue": "0.5", "MaxValue": "1", "ScalingType": "ReverseLogarithmic"},
+            "Invalid ScalingType ReverseLogarithmic for hyperparameter subsample. "
+            "It works only for ranges that are entirely within the range 0<=x<1.0.",
+        ),
+        (
+            "IntegerParameterRanges",
+            {"Name": "max_depth", "MinValue": "1", "MaxValue": "9", "ScalingType": "ReverseLogarithmic"},
+            "Invalid ScalingType ReverseLogarithmic for hyperparameter max_depth. "
+            "It is supported only for continuous hyperparameters.",
+        ),
+    ],
+)
+def test_a_scaling_type_outside_the_ranges_it_works_for(
+    kind: str, entry: dict[str, str], message: str
+) -> None:
+    # Given a range whose scaling type does not work for its bounds or its kind
+    request = with_changes(HyperParameterTuningJobConfig__ParameterRanges={kind: [entry]})
+    # When the documented rules run
+    errors = semantic_errors("sagemaker", TUNING, request)
+    # Then the API reference's rule refuses it, naming the hyperparameter
+    assert errors == [message]
+
+
+@pytest.mark.parametrize(
+    ("kind", "entry"),
+    [
+        (
+            "ContinuousParameterRanges",
+            {"Name": "eta", "MinValue": "0.01", "MaxValue": "0.5", "ScalingType": "Logarithmic"},
+        ),
+        (
+            "ContinuousParameterRanges",
+            {"Name": "subsample", "MinValue": "0", "MaxValue": "0.99", "ScalingType": "ReverseLogarithmic"},
+        ),
+        (
+            "IntegerParameterRanges",
+            {"Name": "num_round", "MinValue": "10", "MaxValue": "500", "ScalingType": "Logarithmic"},
+        ),
+        (
+            "ContinuousParameterRanges",
+            {"Name": "alpha", "MinValue": "0", "MaxValue": "1", "ScalingType": "Auto"},
+        ),
+    ],
+)
+def test_scaling_types_within_their_ranges_pass(kind: str, entry: dict[str, str]) -> None:
+    request = with_changes(HyperParameterTuningJobConfig__ParameterRanges={kind: [entry]})
+    assert semantic_errors("sagemaker", TUNING, request) == []
