@@ -49,11 +49,17 @@ def read_channel(path: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
         raise ChannelError(f"channel {name!r}: files have different column counts {sorted(widths)}")
     if widths == {1}:
         raise ChannelError(f"channel {name!r} has a label column but no feature columns")
-    data = np.concatenate([frame.to_numpy() for frame in frames])
-    labels = data[:, 0]
+    labels = np.concatenate([frame.iloc[:, 0].to_numpy(copy=True) for frame in frames])
     unlabeled = np.flatnonzero(np.isnan(labels))
     if unlabeled.size:
         raise ChannelError(
             f"channel {name!r}: {unlabeled.size} rows have no label (first at row {unlabeled[0] + 1})"
         )
-    return np.ascontiguousarray(data[:, 1:]), labels
+    # One C-contiguous copy of the features, filled file by file; the frames go when this returns, so
+    # the job holds the channel once (and XGBoost its own copy).
+    features = np.empty((len(labels), widths.pop() - 1), dtype=np.float32)
+    start = 0
+    for frame in frames:
+        features[start : start + len(frame)] = frame.iloc[:, 1:].to_numpy()
+        start += len(frame)
+    return features, labels

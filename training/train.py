@@ -145,6 +145,8 @@ def train(
         evals.append((xgb.DMatrix(validation_set[0], label=validation_set[1]), "validation"))
     elif hyperparameters.early_stopping_rounds is not None:
         raise ChannelError("channel 'validation' is missing: early_stopping_rounds needs it")
+    # XGBoost holds its own copy now: a caller that passed the arrays without keeping them frees them here.
+    del train_set, validation_set
 
     params: dict[str, Any] = {"seed": 0, "tree_method": "hist", **hyperparameters.params}
     if hyperparameters.eval_metrics:
@@ -182,12 +184,12 @@ def save_model(booster: xgb.Booster, model_dir: Path) -> Path:
 
 
 def run(config: TrainConfig) -> TrainResult:
-    """Read the channels, train, save the model."""
-    train_set = read_channel(config.train_dir, "train")
-    validation_set = (
-        None if config.validation_dir is None else read_channel(config.validation_dir, "validation")
+    """Read the channels, train, save the model (the arrays are not kept here: XGBoost copies them)."""
+    result = train(
+        read_channel(config.train_dir, "train"),
+        None if config.validation_dir is None else read_channel(config.validation_dir, "validation"),
+        config.hyperparameters,
     )
-    result = train(train_set, validation_set, config.hyperparameters)
     save_model(result.booster, config.model_dir)
     return result
 
