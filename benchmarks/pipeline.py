@@ -6,6 +6,7 @@ prepare the bank set, run the pipeline several times, destroy.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
@@ -13,6 +14,8 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,14 +54,15 @@ def _state_seconds(events: list[dict[str, Any]]) -> dict[str, float]:
     return {name: round(seconds, 2) for name, seconds in spent.items()}
 
 
-def _run_once(
-    sfn: Any, machine: str, dataset: str, index: int
+def run_once(
+    sfn: Any, machine: str, dataset: str, name: str, overrides: dict[str, Any] | None = None
 ) -> tuple[float, dict[str, float], dict[str, Any]]:
+    """One execution to its end: wall seconds, seconds per state, and its output."""
     start = time.perf_counter()
     arn = sfn.start_execution(
         stateMachineArn=machine,
-        name=f"bench-{index}-{int(time.time())}",
-        input=json.dumps({"dataset": dataset}),
+        name=f"{name}-{int(time.time())}",
+        input=json.dumps({"dataset": dataset, **(overrides or {})}),
     )["executionArn"]
     while (described := sfn.describe_execution(executionArn=arn))["status"] == "RUNNING":
         time.sleep(0.2)
@@ -69,18 +73,41 @@ def _run_once(
     return wall, _state_seconds(events), json.loads(described["output"])
 
 
-def measure() -> dict[str, Any]:
+@dataclass(frozen=True)
+class Stack:
+    """The real stack (stage local) deployed on a local AWS of its own."""
+
+    tmp: Path
+    session: boto3.Session
+    endpoint: str
+    outputs: dict[str, str]
+    deploy_s: float
+    server_pid: int
+
+    def client(self, service: str) -> Any:
+        return self.session.client(service, endpoint_url=self.endpoint)  # type: ignore[call-overload]
+
+    def dataset(self, name: str, rows: int | None) -> str:
+        """Prepare and upload a dataset; its s3:// prefix."""
+        uri = f"s3://{self.outputs['DataBucketName']}/datasets/{name}-{rows}/"
+        prepare(name, out_dir=self.tmp / f"{name}-{rows}", rows=rows, upload=uri, s3_client=self.client("s3"))
+        return uri
+
+
+@contextlib.contextmanager
+def local_stack() -> Iterator[Stack]:
+    """A local AWS on a free port (private state dir) with the stack deployed; destroyed and stopped after."""
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["MLSTACK_STATE_DIR"] = str(Path(tmp) / "state")
         port = ports.free_port()
-        process.up(port=port)
+        status = process.up(port=port)
         try:
-            return _measure(Path(tmp), port)
+            yield from _deployed(Path(tmp), port, status.pid)
         finally:
             process.down()
 
 
-def _measure(tmp: Path, port: int) -> dict[str, Any]:
+def _deployed(tmp: Path, port: int, server_pid: int) -> Iterator[Stack]:
     env = tool_env(client_env(port))
     outputs_file = tmp / "outputs.json"
     cdk_out = ["--output", str(tmp / "cdk.out")]
@@ -100,24 +127,20 @@ def _measure(tmp: Path, port: int) -> dict[str, Any]:
     deploy_s = time.perf_counter() - deploy_start
     try:
         (outputs,) = json.loads(outputs_file.read_text()).values()
-        session = _session(env)
-        endpoint = env["AWS_ENDPOINT_URL"]
-        dataset = f"s3://{outputs['DataBucketName']}/datasets/bank/"
-        prepare(
-            "bank",
-            out_dir=tmp / "bank",
-            rows=ROWS,
-            upload=dataset,
-            s3_client=session.client("s3", endpoint_url=endpoint),
-        )
-        sfn = session.client("stepfunctions", endpoint_url=endpoint)
-        runs = [_run_once(sfn, outputs["StateMachineArn"], dataset, i) for i in range(RUNS)]
-        evaluation = _evaluation(session.client("s3", endpoint_url=endpoint), runs[-1][2])
+        yield Stack(tmp, _session(env), env["AWS_ENDPOINT_URL"], outputs, deploy_s, server_pid)
     finally:
         try:
             run_checked(["cdk", "destroy", *STAGE, *cdk_out, "--force"], env)
         except RuntimeError as error:  # the local AWS goes down next anyway; say so, keep the figures
             print(f"warning: cdk destroy failed in the benchmark: {error}", file=sys.stderr)
+
+
+def measure() -> dict[str, Any]:
+    with local_stack() as stack:
+        dataset = stack.dataset("bank", ROWS)
+        sfn = stack.client("stepfunctions")
+        runs = [run_once(sfn, stack.outputs["StateMachineArn"], dataset, f"bench-{i}") for i in range(RUNS)]
+        evaluation = _evaluation(stack.client("s3"), runs[-1][2])
     walls = [wall for wall, _, _ in runs]
     median_index = walls.index(statistics.median_low(walls))
     timings = evaluation["timings"]
@@ -127,7 +150,7 @@ def _measure(tmp: Path, port: int) -> dict[str, Any]:
         "pipeline_samples_s": [round(w, 2) for w in walls],
         "pipeline_states_s": runs[median_index][1],
         "pipeline_rows": ROWS,
-        "deploy_s": round(deploy_s, 2),
+        "deploy_s": round(stack.deploy_s, 2),
         "eval_rows_per_s": round(rows / timings["score_s"], 1),
     }
 

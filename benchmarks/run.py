@@ -24,6 +24,7 @@ BENCHMARKS = (
     "iam_overhead",
     "local_sagemaker",
     "pipeline",
+    "scale",
     "demo",
     "tuning_efficiency",
     "test_suite",
@@ -35,6 +36,7 @@ TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
     "endpoint_start_s": ("<= 0.5 s", lambda v: v <= 0.5),
     "bayes_trials_to_match_random": ("<= N/4 = 10", lambda v: v <= 10),
     "test_suite_s": ("< 600 s", lambda v: v < 600),
+    "scale_peak_rss_gib": ("< 6 GiB", lambda v: v < 6),
 }
 
 
@@ -67,6 +69,12 @@ def table(results: dict[str, Any]) -> str:
     for key in ("pipeline_states_s", "handler_import_ms", "handler_asset_kb", "iam_request_ms"):
         for name, value in (results.get(key) or {}).items():
             rows.append(f"| `{key}.{name}` | {value} | |")
+    for run in results.get("scale") or []:
+        shares = ", ".join(f"{phase} {share:.0%}" for phase, share in run["share"].items())
+        rows.append(
+            f"| `scale.{run['rows']}x{run['trials']}` | {run['wall_s']} s, peak {run['peak_rss_gib']} GiB "
+            f"({shares}) | |"
+        )
     return "\n".join(rows) + "\n"
 
 
