@@ -28,14 +28,19 @@ class ResourceLimits(TypedDict):
     MaxParallelTrainingJobs: int
 
 
-class TuningConfig(TypedDict):
-    """HyperParameterTuningJobConfig, passed to SageMaker whole."""
-
+class _TuningConfig(TypedDict):
     Strategy: str
     HyperParameterTuningJobObjective: dict[str, str]  # {Type, MetricName}
     ResourceLimits: ResourceLimits
     ParameterRanges: dict[str, Any]
     TrainingJobEarlyStoppingType: str
+
+
+# Optional through total=False: at run time, Python 3.11 loses NotRequired under postponed annotations.
+class TuningConfig(_TuningConfig, total=False):
+    """HyperParameterTuningJobConfig, passed to SageMaker whole."""
+
+    TuningJobCompletionCriteria: dict[str, Any]  # contracts.completion.criteria; absent when none is set
 
 
 class ResourceConfig(TypedDict):

@@ -25,6 +25,7 @@ AUTOPILOT_MODES = ("ENSEMBLING", "HYPERPARAMETER_TUNING", "AUTO")
 MIN_RUNTIME_S = 60
 MAX_TRAINING_RUNTIME_S = 28 * 24 * 3600  # SageMaker's limit for one training job
 MAX_JOB_RUNTIME_S = 30 * 24 * 3600  # tuning and AutoML jobs
+MAX_TUNING_JOBS = 750  # training jobs of one tuning job, its warm-start parents' included
 
 _RULE = "rule"
 _HELP = "help"
@@ -155,6 +156,63 @@ class OptionalNumber(Rule[float | None]):
 
 
 @dataclass(frozen=True)
+class OptionalInteger(Rule[int | None]):
+    """Like Integer, or none at all (null, or no key): the option is off."""
+
+    required = False
+    low: int
+    high: int
+    absent: str  # what no value means, for messages and docs
+
+    @property
+    def expected(self) -> str:
+        return f"an integer from {self.low} to {self.high}, or none ({self.absent})"
+
+    @property
+    def cli_type(self) -> Callable[[str], Any]:
+        return int
+
+    @property
+    def metavar(self) -> str:
+        return "N"
+
+    def parse(self, value: object) -> int | None:
+        if value is None:
+            return None
+        try:
+            return Integer(self.low, self.high).parse(value)
+        except OptionError:
+            raise OptionError(value, self.expected) from None
+
+
+@dataclass(frozen=True)
+class OptionalValue(Rule[float | None]):
+    """Any finite number (a metric's value has no bounds of its own), or none: the option is off."""
+
+    required = False
+    absent: str
+
+    @property
+    def expected(self) -> str:
+        return f"a number, or none ({self.absent})"
+
+    @property
+    def cli_type(self) -> Callable[[str], Any]:
+        return float
+
+    @property
+    def metavar(self) -> str:
+        return "VALUE"
+
+    def parse(self, value: object) -> float | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+            raise OptionError(value, self.expected)
+        return value
+
+
+@dataclass(frozen=True)
 class Flag(Rule[bool]):
     """true or false, nothing that merely looks like it ("yes", 1)."""
 
@@ -248,12 +306,26 @@ class RunDefaults:
     endpoint_instance_type: str = option(
         InstanceType("endpoint"), "instance type of the evaluation endpoint (one instance per finalist)"
     )
-    tuning_max_jobs: int = option(Integer(1, 750), "tuning budget: training jobs in all")
+    tuning_max_jobs: int = option(Integer(1, MAX_TUNING_JOBS), "tuning budget: training jobs in all")
     tuning_max_parallel_jobs: int = option(
         Integer(1, 100),
         "training jobs at once, at most tuning_max_jobs (a run that lowers tuning_max_jobs narrows it)",
     )
     tuning_strategy: str = option(Choice(STRATEGIES), "how the tuning job picks hyperparameters")
+    tuning_target_objective: float | None = option(
+        OptionalValue("no target"),
+        "stop tuning once a trial's objective reaches this value (SageMaker's TargetObjectiveMetricValue)",
+    )
+    tuning_max_jobs_not_improving: int | None = option(
+        OptionalInteger(3, MAX_TUNING_JOBS, "no such stop"),
+        "stop tuning after this many trials in a row that do not improve the best objective by 1% "
+        "(BestObjectiveNotImproving; Bayesian and Random only)",
+    )
+    tuning_complete_on_convergence: bool = option(
+        Flag(),
+        "stop tuning once it converges: no trial improves the best objective by more than 1% "
+        "(ConvergenceDetected; Bayesian and Random only)",
+    )
     use_spot_training: bool = option(Flag(), "managed spot capacity for the tuning trials")
     training_max_runtime_s: int = option(
         Integer(MIN_RUNTIME_S, MAX_TRAINING_RUNTIME_S), "runtime cap of one tuning trial, in seconds"

@@ -6,6 +6,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.completion import stop_reason
 from mlstack.tables import number
 
 
@@ -20,6 +21,7 @@ class TuningProgress:
     max_jobs: int | None
     metric: str | None
     best: float | None
+    ended: str | None = None  # why it stopped, once it has (contracts.completion.stop_reason)
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ def tuning_progress(described: Mapping[str, Any]) -> TuningProgress:
         max_jobs=limits.get("MaxNumberOfTrainingJobs"),
         metric=best.get("MetricName") or objective.get("MetricName"),
         best=float(value) if isinstance(value, int | float) else None,
+        ended=stop_reason(described),
     )
 
 
@@ -115,7 +118,8 @@ def rows(snapshot: Snapshot, clock: bool = True) -> list[tuple[str, str]]:
             (
                 "tuning",
                 f"{tuning.status}  trials {tuning.done}{budget} done, {tuning.running} running, "
-                f"{tuning.failed} failed  best {tuning.metric or 'objective'} {number(tuning.best)}",
+                f"{tuning.failed} failed  best {tuning.metric or 'objective'} {number(tuning.best)}"
+                + (f"  ended: {tuning.ended}" if tuning.ended else ""),
             )
         )
     auto = snapshot.autopilot

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
+from contracts.completion import stop_reason
 from handlers.common.aws_errors import error_code
 from handlers.common.json_types import JsonDict
 
@@ -87,6 +88,47 @@ def best(entries: list[JsonDict], maximize: bool) -> JsonDict | None:
     return (max if maximize else min)(scored, key=lambda e: float(e["objective"]))
 
 
+def _json(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json(v) for v in value]
+    return _iso(value) if isinstance(value, datetime) else value
+
+
+def tuning_settings(run: Mapping[str, Any]) -> JsonDict:
+    """What the run asked the tuning job for: strategy, ranges, static hyperparameters, criteria, parents."""
+    tuning = run.get("tuning") or {}
+    config = tuning.get("config") or {}
+    return {
+        "strategy": config.get("Strategy"),
+        "ranges": config.get("ParameterRanges"),
+        "static_hyperparameters": tuning.get("static_hyperparameters"),
+        "completion_criteria": config.get("TuningJobCompletionCriteria"),
+        "warm_start": tuning.get("warm_start"),
+        "ended": None,
+    }
+
+
+def tuning_outcome(sm: SageMakerClient, job_name: str) -> JsonDict:
+    """The tuning job as SageMaker ran it, and why it ended (contracts.completion.stop_reason)."""
+    described: Mapping[str, Any] = sm.describe_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName=job_name
+    )
+    config = described.get("HyperParameterTuningJobConfig") or {}
+    definition = described.get("TrainingJobDefinition") or {}
+    return {
+        "strategy": config.get("Strategy"),
+        "ranges": _json(config.get("ParameterRanges")),
+        "static_hyperparameters": dict(definition.get("StaticHyperParameters") or {}),
+        "completion_criteria": _json(config.get("TuningJobCompletionCriteria")),
+        "completion_details": _json(described.get("TuningJobCompletionDetails")),
+        "warm_start": _json(described.get("WarmStartConfig")),
+        "status": described.get("HyperParameterTuningJobStatus"),
+        "ended": stop_reason(described),
+    }
+
+
 def build_leaderboard(sm: SageMakerClient, run: Mapping[str, Any]) -> JsonDict:
     """leaderboard.json: both jobs' entries; a job that cannot be listed becomes a warning."""
     names = run["names"]
@@ -94,6 +136,11 @@ def build_leaderboard(sm: SageMakerClient, run: Mapping[str, Any]) -> JsonDict:
     warnings: list[str] = []
     trials: list[JsonDict] = []
     candidates: list[JsonDict] = []
+    settings = tuning_settings(run)
+    try:
+        settings = {**settings, **tuning_outcome(sm, names["tuning_job"])}
+    except (ClientError, BotoCoreError) as err:
+        warnings.append(f"tuning job {names['tuning_job']}: cannot describe it ({type(err).__name__}: {err})")
     try:
         trials = tuning_trials(sm, names["tuning_job"])
     except ClientError as err:
@@ -108,10 +155,13 @@ def build_leaderboard(sm: SageMakerClient, run: Mapping[str, Any]) -> JsonDict:
     maximize_candidates = not candidates or candidates[0]["type"] == "Maximize"
     best_trial, best_candidate = best(trials, maximize_trials), best(candidates, maximize_candidates)
     return {
+        "run_id": run.get("run_id"),
+        "dataset": (run.get("dataset") or {}).get("uri"),
         "tuning": {
             "job": names["tuning_job"],
             "objective": dict(objective),
             "best": best_trial["name"] if best_trial else None,
+            **settings,
             "trials": trials,
         },
         "autopilot": {

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
+from contracts import completion
 from contracts.run_options import RUN_OPTIONS, Flag, Option, OptionError, Rule, RunDefaults
 from handlers.common.errors import ConfigurationError, InvalidInput
 
@@ -53,6 +54,29 @@ def _optional_text(field: str, value: Any) -> str | None:
     return value
 
 
+def _fit_criteria_to_strategy(values: dict[str, Any], given: Mapping[str, Any]) -> None:
+    """Refuse a completion criterion the run's strategy does not allow; drop the stage's default of one.
+
+    A stage's criterion is a default for the strategies that take it: a run that picks another strategy
+    runs without it, as a run that lowers tuning_max_jobs narrows the stage's parallelism.
+    """
+    strategy = values["tuning_strategy"]
+    asked = completion.criteria(
+        values["tuning_target_objective"],
+        values["tuning_max_jobs_not_improving"],
+        values["tuning_complete_on_convergence"],
+    )
+    for name in completion.not_allowed(strategy, asked):
+        key = completion.OPTIONS[name]
+        if key in given:
+            allowed = " and ".join(completion.STRATEGIES[name])
+            raise InvalidInput(
+                f"{key}: SageMaker's {name} works with {allowed} search only, not {strategy}; "
+                f"leave {key} out, or choose tuning_strategy {completion.STRATEGIES[name][0]}"
+            )
+        values[key] = False if key == completion.OPTIONS[completion.CONVERGENCE] else None
+
+
 def parse_options(given: Any, defaults: Mapping[str, Any]) -> RunOptions:
     """Validate an execution input and merge it over the stage defaults; raise InvalidInput."""
     if not isinstance(given, Mapping):
@@ -75,6 +99,7 @@ def parse_options(given: Any, defaults: Mapping[str, Any]) -> RunOptions:
                 "it must be at most the number of jobs"
             )
         values["tuning_max_parallel_jobs"] = jobs  # a smaller budget than the stage's: narrow its default
+    _fit_criteria_to_strategy(values, given)
     ranges = given.get("tuning_ranges")
     if ranges is not None and not isinstance(ranges, Mapping):
         example = '{"eta": {"min": 0.05, "max": 0.3}}'

@@ -6,6 +6,7 @@ import math
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 
+from contracts import completion
 from contracts.costs import CostInputs, estimate
 from contracts.names import RunNames
 from contracts.prices import load as load_prices
@@ -125,6 +126,13 @@ def tuning_block(options: RunOptions, dataset: Dataset, ctx: Context) -> Tuning:
         # SageMaker rejects Hyperband with early stopping: Hyperband stops trials itself.
         TrainingJobEarlyStoppingType="Off" if options.tuning_strategy == "Hyperband" else "Auto",
     )
+    criteria = completion.criteria(
+        options.tuning_target_objective,
+        options.tuning_max_jobs_not_improving,
+        options.tuning_complete_on_convergence,
+    )
+    if criteria:
+        config["TuningJobCompletionCriteria"] = criteria
     stopping = StoppingCondition(MaxRuntimeInSeconds=options.training_max_runtime_s)
     if options.use_spot_training:
         # Spot capacity may take a while: wait up to twice the runtime, within the training job limit.

@@ -12,6 +12,7 @@ from typing import Any
 
 import optuna
 
+from contracts import completion
 from localaws.sagemaker import faults, jobs
 from localaws.sagemaker.common import POLL_SECONDS, ValidationException, arn, drop_none, seed_from, utcnow
 from localaws.sagemaker.models import backend
@@ -47,10 +48,39 @@ class TuningJob:
         self.trials: list[jobs.TrainingJob] = []
         self.tuned: dict[str, dict[str, str]] = {}
         self.stop_requested = False
+        # Objective values in the order their trials ended: what the completion criteria judge.
+        self.ended_values: list[float] = []
+        self.convergence_time: Any = None
 
     @property
     def objective(self) -> dict[str, str]:
         return dict(self.config["HyperParameterTuningJobObjective"])
+
+    @property
+    def maximize(self) -> bool:
+        return self.objective["Type"] == "Maximize"
+
+    def trial_ended(self, value: float) -> str | None:
+        """Record a trial's objective; the completion criterion it meets, if any (then launch no more)."""
+        with self.lock:
+            self.ended_values.append(value)
+            values = list(self.ended_values)
+        criteria: dict[str, Any] = self.config.get("TuningJobCompletionCriteria") or {}
+        met = completion.active(criteria)
+        if completion.TARGET in met and completion.reached(
+            value, float(criteria[completion.TARGET]), self.maximize
+        ):
+            return completion.TARGET
+        if completion.NOT_IMPROVING in met:
+            limit = int(criteria[completion.NOT_IMPROVING]["MaxNumberOfTrainingJobsNotImproving"])
+            if completion.not_improving(values, self.maximize) >= limit:
+                return completion.NOT_IMPROVING
+        max_jobs = int((self.config.get("ResourceLimits") or {}).get("MaxNumberOfTrainingJobs", 10))
+        if completion.CONVERGENCE in met and converged(values, self.maximize, max_jobs):
+            with self.lock:
+                self.convergence_time = utcnow()
+            return completion.CONVERGENCE
+        return None
 
     def _value(self, job: jobs.TrainingJob) -> float | None:
         return job.objective(self.objective["MetricName"])
@@ -123,6 +153,14 @@ class TuningJob:
                     "WarmStartConfig": self.request.get("WarmStartConfig"),
                     "Autotune": self.request.get("Autotune"),
                     "FailureReason": self.failure_reason,
+                    "TuningJobCompletionDetails": drop_none(
+                        {
+                            "NumberOfTrainingJobsObjectiveNotImproving": completion.not_improving(
+                                self.ended_values, self.maximize
+                            ),
+                            "ConvergenceDetectedTime": self.convergence_time,
+                        }
+                    ),
                     "ConsumedResources": {
                         "RuntimeInSeconds": int(
                             ((self.end_time or utcnow()) - self.creation_time).total_seconds()
@@ -190,6 +228,25 @@ class TuningJob:
         return True
 
 
+def convergence_window(max_jobs: int) -> int:
+    """How many recent trials the local convergence check looks at: a fifth of the budget, at least 3."""
+    return max(3, math.ceil(max_jobs / 5))
+
+
+def converged(values: list[float], maximize: bool, max_jobs: int) -> bool:
+    """The local stand-in for SageMaker's unpublished convergence test.
+
+    Converged: after at least two windows of trials, the last window did not improve the best objective of
+    the trials before it by more than 1% (SageMaker's own definition of no significant improvement).
+    """
+    window = convergence_window(max_jobs)
+    if len(values) < 2 * window:
+        return False
+    pick = max if maximize else min
+    before, recent = pick(values[:-window]), pick(values[-window:])
+    return not completion.improves(recent, before, maximize)
+
+
 def _objective_status(status: str, value: float | None) -> str:
     if value is not None and status in ("Completed", "Stopped"):
         return "Succeeded"
@@ -218,6 +275,11 @@ def search_space(config: dict[str, Any]) -> dict[str, optuna.distributions.BaseD
                 f"hyperparameter: {r['Name']}: a Logarithmic scaling type needs MinValue > 0."
             )
         if scaling == "ReverseLogarithmic":
+            if lo < 0 or hi >= 1:
+                raise ValidationException(
+                    f"Invalid ScalingType ReverseLogarithmic for hyperparameter {r['Name']}. "
+                    "It works only for ranges that are entirely within the range 0<=x<1.0."
+                )
             # Sample 1 - x on a log scale: dense near hi, as SageMaker's reverse-log scaling.
             space[r["Name"]] = optuna.distributions.FloatDistribution(1 - hi, 1 - lo, log=True)
         else:
@@ -339,7 +401,6 @@ def _run(job: TuningJob) -> None:
     max_parallel = max(1, int(limits.get("MaxParallelTrainingJobs", 1)))
     max_runtime = float(limits.get("MaxRuntimeInSeconds") or 0)
     deadline = time.monotonic() + max_runtime if max_runtime > 0 else None
-    target = (config.get("TuningJobCompletionCriteria") or {}).get("TargetObjectiveMetricValue")
     space = search_space(config)
     if config.get("Strategy") == "Grid":
         max_jobs = min(max_jobs, math.prod(len(v) for v in _grid(space).values()))
@@ -347,14 +408,12 @@ def _run(job: TuningJob) -> None:
     reverse = _reverse_log_names(config)
     running: dict[Future[None], tuple[optuna.trial.Trial, jobs.TrainingJob]] = {}
     launched = 0
-    reached = False
+    met = False  # a completion criterion is met: launch no more trials
     with ThreadPoolExecutor(max_workers=max_parallel, thread_name_prefix=f"trial-{job.name}") as pool:
-        while running or (launched < max_jobs and not job.stop_requested and not reached):
+        while running or (launched < max_jobs and not job.stop_requested and not met):
             if deadline is not None and time.monotonic() > deadline and not job.stop_requested:
                 job.stop_trials()
-            while (
-                len(running) < max_parallel and launched < max_jobs and not job.stop_requested and not reached
-            ):
+            while len(running) < max_parallel and launched < max_jobs and not job.stop_requested and not met:
                 launched += 1
                 trial = study.ask(fixed_distributions=space)
                 training = _launch_trial(job, launched, trial, reverse)
@@ -368,9 +427,11 @@ def _run(job: TuningJob) -> None:
                 value = job._value(training)
                 if training.status == "Completed" and value is not None:
                     _tell(study, trial, value, optuna.trial.TrialState.COMPLETE)
-                    reached = reached or _reached(job, value, target)
+                    met = job.trial_ended(value) is not None or met
                 elif training.status == "Stopped" and value is not None:
                     _tell(study, trial, None, optuna.trial.TrialState.PRUNED)
+                    # Stopped early, it did not improve on the best: the criteria count it too.
+                    met = (not job.stop_requested and job.trial_ended(value) is not None) or met
                 else:
                     _tell(study, trial, None, optuna.trial.TrialState.FAIL)
     _conclude(job)
@@ -387,12 +448,6 @@ def _tell(study: optuna.Study, trial: optuna.trial.Trial, value: float | None, s
         # study.optimize(); the trial is stored before that (optuna's _tell `finally`), so go on.
         if "Study.stop" not in str(err):
             raise
-
-
-def _reached(job: TuningJob, value: float, target: Any) -> bool:
-    if target is None:
-        return False
-    return value >= float(target) if job.objective["Type"] == "Maximize" else value <= float(target)
 
 
 def _format(value: Any) -> str:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from contracts import completion
 from contracts.instance_types import has_local_storage
 
 Rule = Callable[[Mapping[str, Any]], list[str]]
@@ -76,6 +77,20 @@ def hyperband_without_early_stopping(request: Mapping[str, Any]) -> list[str]:
     if config.get("Strategy") != "Hyperband" or stopping == "Off":
         return []
     return [f"Invalid TrainingJobEarlyStoppingType {stopping}. It must be OFF to use Hyperband."]
+
+
+def completion_criteria_fit_strategy(request: Mapping[str, Any]) -> list[str]:
+    """Criteria that stop on no progress only with a sequential search (contracts.completion.STRATEGIES)."""
+    config = _mapping(request.get("HyperParameterTuningJobConfig"))
+    strategy = config.get("Strategy")
+    given = config.get("TuningJobCompletionCriteria")
+    if not isinstance(strategy, str) or not isinstance(given, Mapping):
+        return []
+    return [
+        f"Invalid {name}. It is supported only with the "
+        f"{' and '.join(completion.STRATEGIES[name])} strategies, not {strategy}."
+        for name in completion.not_allowed(strategy, given)
+    ]
 
 
 def scaling_fits_range(request: Mapping[str, Any]) -> list[str]:
@@ -213,6 +228,7 @@ RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
         parallel_within_total,
         hyperband_without_early_stopping,
         scaling_fits_range,
+        completion_criteria_fit_strategy,
         *_TRAINING_RULES,
     ),
     ("sagemaker", "CreateTrainingJob"): _TRAINING_RULES,

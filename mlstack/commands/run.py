@@ -49,9 +49,10 @@ def _add_overrides(parser: argparse.ArgumentParser) -> None:
     # Type and help from the run options' table; bounds and choices are left to ValidateInput's rules,
     # so a bad value gets the message the pipeline would give.
     for item in RUN_OPTIONS:
+        text = item.help.replace("%", "%%")  # argparse formats help with %
         if isinstance(item.rule, Flag):
             group.add_argument(
-                item.flag, action=argparse.BooleanOptionalAction, default=None, dest=item.key, help=item.help
+                item.flag, action=argparse.BooleanOptionalAction, default=None, dest=item.key, help=text
             )
             continue
         group.add_argument(
@@ -59,7 +60,7 @@ def _add_overrides(parser: argparse.ArgumentParser) -> None:
             type=item.rule.cli_type,
             dest=item.key,
             metavar=item.rule.metavar,
-            help=f"{item.help}; {item.rule.expected}",
+            help=f"{text}; {item.rule.expected}",
         )
     group.add_argument(
         "--keep-endpoint", action="store_true", default=None, help="keep the endpoint until its TTL"

@@ -164,10 +164,21 @@ class PipelineFunctions(Construct):
             ["sagemaker:InvokeEndpoint"],
             [sagemaker_arn("endpoint", prefixed)],
         )
+        # The leaderboard lists the trials and reads from the job itself what it searched and why it ended.
         self._allow(
             self.evaluate,
             "ReadLeaderboards",
-            ["sagemaker:ListTrainingJobsForHyperParameterTuningJob"],
+            [
+                "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+                "sagemaker:DescribeHyperParameterTuningJob",
+            ],
+            [sagemaker_arn("hyper-parameter-tuning-job", prefixed)],
+        )
+        # A warm start is checked against its parents, which are this stack's earlier tuning jobs.
+        self._allow(
+            self.validate_input,
+            "ReadWarmStartParents",
+            ["sagemaker:DescribeHyperParameterTuningJob"],
             [sagemaker_arn("hyper-parameter-tuning-job", prefixed)],
         )
         # The run's bill: each trial's (and Autopilot's, named after its job) billable time, the AutoML job's

@@ -84,7 +84,10 @@ def test_rows_show_every_part(described):
     )
     shown = dict(rows(snapshot))
     assert shown["execution"] == "RUNNING 01:15  TrainCandidates > Tune"
-    assert shown["tuning"] == "Completed  trials 6/6 done, 0 running, 0 failed  best validation:auc 0.8961"
+    assert shown["tuning"] == (
+        "Completed  trials 6/6 done, 0 running, 0 failed  best validation:auc 0.8961  "
+        "ended: it spent its budget: 6 of 6 training jobs"
+    )
     assert shown["autopilot"].startswith("Completed (MaxCandidatesReached)  candidates 3  best ")
     assert shown["endpoint"] == "Creating"
 
@@ -98,3 +101,25 @@ def test_before_the_jobs_exist_they_show_as_not_started():
 
 def test_the_plain_line_leaves_the_clock_out_so_repeats_can_be_skipped():
     assert plain_line(Snapshot("RUNNING", 3)) == plain_line(Snapshot("RUNNING", 9))
+
+
+def test_a_tuning_job_stopped_by_a_criterion_says_so(described):
+    # Given the recorded job, as it reads had it stopped after 3 trials without a 1% gain
+    answer = dict(described["tuning"])
+    answer["HyperParameterTuningJobConfig"] = {
+        **answer["HyperParameterTuningJobConfig"],
+        "TuningJobCompletionCriteria": {
+            "BestObjectiveNotImproving": {"MaxNumberOfTrainingJobsNotImproving": 3}
+        },
+    }
+    answer["TuningJobCompletionDetails"] = {"NumberOfTrainingJobsObjectiveNotImproving": 3}
+    # When it is shown, Then the line says why tuning ended
+    shown = dict(rows(Snapshot("RUNNING", 5, tuning=tuning_progress(answer))))
+    assert shown["tuning"].endswith(
+        "ended: 3 trials in a row did not improve the best objective by 1% (BestObjectiveNotImproving)"
+    )
+
+
+def test_a_running_tuning_job_has_not_ended():
+    tuning = tuning_progress({"HyperParameterTuningJobStatus": "InProgress"})
+    assert tuning.ended is None and "ended" not in dict(rows(Snapshot("RUNNING", 1, tuning=tuning)))["tuning"]

@@ -140,6 +140,11 @@ def test_abort_event_saves_the_leaderboard_stops_running_jobs_and_deletes(s3, co
     with Stubber(sm) as stub:
         # (the event carries no state: the objectives are read back from the jobs)
         _expect_describes(stub, tuning="InProgress", automl="InProgress")
+        stub.add_response(  # the leaderboard reads the tuning job's settings and why it ended
+            "describe_hyper_parameter_tuning_job",
+            _tuning_description("InProgress"),
+            {"HyperParameterTuningJobName": NAMES.tuning_job},
+        )
         stub.add_response(
             "list_training_jobs_for_hyper_parameter_tuning_job",
             {"TrainingJobSummaries": [_trial(f"{NAMES.tuning_job}-001", 0.91)]},
@@ -168,6 +173,7 @@ def test_abort_event_saves_the_leaderboard_stops_running_jobs_and_deletes(s3, co
     )
     assert board["tuning"]["objective"] == {"Type": "Maximize", "MetricName": "validation:auc"}
     assert board["tuning"]["best"] == f"{NAMES.tuning_job}-001"
+    assert (board["tuning"]["strategy"], board["tuning"]["ended"]) == ("Bayesian", None)  # it was running
     assert board["autopilot"]["objective"] == {"MetricName": "AUC"}
     assert result["stopped"] == [f"tuning-job:{NAMES.tuning_job}", f"automl-job:{NAMES.automl_job}"]
     assert result["deleted"] == serving()

@@ -22,7 +22,7 @@ from handlers.common.errors import EvaluationFailed
 from handlers.evaluate import svg
 from handlers.evaluate.handler import Services, lambda_handler, run_evaluation
 from handlers.evaluate.threshold import NoThresholdError, choose_threshold, metrics_at
-from tests.handlers.conftest import ARTIFACTS_BUCKET, DATA_BUCKET, KEY_ARN
+from tests.handlers.conftest import ACCOUNT, ARTIFACTS_BUCKET, DATA_BUCKET, KEY_ARN, REGION
 from tests.handlers.runs import NAMES, make_run
 from tests.handlers.test_evaluate_cost import billing_stubs
 
@@ -86,7 +86,29 @@ class Endpoint:
 
 
 def leaderboard_stubs(stub: Stubber, trials: int = 5) -> None:
-    """Two pages of tuning trials, one page of Autopilot candidates."""
+    """The tuning job's description, two pages of tuning trials, one page of Autopilot candidates."""
+    arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:hyper-parameter-tuning-job/{NAMES.tuning_job}"
+    stub.add_response(
+        "describe_hyper_parameter_tuning_job",
+        {
+            "HyperParameterTuningJobName": NAMES.tuning_job,
+            "HyperParameterTuningJobArn": arn,
+            "HyperParameterTuningJobConfig": {
+                "Strategy": "Bayesian",
+                "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:auc"},
+                "ResourceLimits": {"MaxNumberOfTrainingJobs": 8, "MaxParallelTrainingJobs": 2},
+                "TuningJobCompletionCriteria": {
+                    "BestObjectiveNotImproving": {"MaxNumberOfTrainingJobsNotImproving": 3}
+                },
+            },
+            "HyperParameterTuningJobStatus": "Completed",
+            "CreationTime": T0,
+            "TrainingJobStatusCounters": {"Completed": trials - 1, "Stopped": 1},
+            "ObjectiveStatusCounters": {"Succeeded": trials},
+            "TuningJobCompletionDetails": {"NumberOfTrainingJobsObjectiveNotImproving": 3},
+        },
+        {"HyperParameterTuningJobName": NAMES.tuning_job},
+    )
     summaries = [
         {
             "TrainingJobName": f"{NAMES.tuning_job}-{i:03d}",
@@ -235,6 +257,12 @@ def test_leaderboard_lists_every_trial_and_candidate(s3, binary_test_set, sagema
     assert [c["seconds"] for c in board["autopilot"]["candidates"]] == [7.0, 3.0]
     assert board["autopilot"]["best"] == "WeightedEnsemble-L2"
     assert board["warnings"] == []
+    # Why tuning ended, and what it searched, as SageMaker describes the job
+    assert board["tuning"]["ended"] == (
+        "3 trials in a row did not improve the best objective by 1% (BestObjectiveNotImproving)"
+    )
+    assert board["tuning"]["strategy"] == "Bayesian"
+    assert (board["run_id"], board["dataset"]) == (NAMES.run_id, make_run()["dataset"]["uri"])
 
 
 class _Tags(HTMLParser):

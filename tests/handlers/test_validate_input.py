@@ -582,3 +582,65 @@ def test_every_scaling_type_reaches_the_tuning_job_where_it_fits(put_dataset, co
         "Linear",
         "Logarithmic",
     )
+
+
+def test_completion_criteria_reach_the_tuning_config(put_dataset, context):
+    # Given a run that sets every completion criterion
+    given = {
+        "dataset": put_dataset(),
+        "tuning_target_objective": 0.95,
+        "tuning_max_jobs_not_improving": 4,
+        "tuning_complete_on_convergence": True,
+    }
+    # When the run is planned
+    config = lambda_handler(event(given), context)["tuning"]["config"]
+    # Then SageMaker gets them inside HyperParameterTuningJobConfig
+    assert config["TuningJobCompletionCriteria"] == {
+        "TargetObjectiveMetricValue": 0.95,
+        "BestObjectiveNotImproving": {"MaxNumberOfTrainingJobsNotImproving": 4},
+        "ConvergenceDetected": {"CompleteOnConvergence": "Enabled"},
+    }
+
+
+def test_no_completion_criteria_leave_the_key_out(put_dataset, context):
+    config = lambda_handler(event({"dataset": put_dataset()}), context)["tuning"]["config"]
+    assert "TuningJobCompletionCriteria" not in config
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (
+            {"tuning_strategy": "Grid", "tuning_max_jobs_not_improving": 5},
+            "tuning_max_jobs_not_improving: SageMaker's BestObjectiveNotImproving works with Bayesian and "
+            "Random search only, not Grid; leave tuning_max_jobs_not_improving out, "
+            "or choose tuning_strategy Bayesian",
+        ),
+        (
+            {"tuning_strategy": "Hyperband", "tuning_complete_on_convergence": True},
+            "tuning_complete_on_convergence: SageMaker's ConvergenceDetected works with Bayesian and Random",
+        ),
+        ({"tuning_max_jobs_not_improving": 2}, "expected an integer from 3 to 750, or none"),
+        ({"tuning_target_objective": "high"}, "tuning_target_objective: expected a number, or none"),
+        ({"tuning_complete_on_convergence": "Enabled"}, "expected true or false"),
+    ],
+)
+def test_completion_criteria_a_strategy_does_not_take_are_refused(put_dataset, context, given, message):
+    with pytest.raises(InvalidInput, match=message.replace("(", "\\(").replace(")", "\\)")):
+        lambda_handler(event({"dataset": put_dataset(), **given}), context)
+
+
+def test_a_stage_criterion_is_left_out_for_a_strategy_that_does_not_take_it(
+    put_dataset, context, monkeypatch
+):
+    # Given a stage that stops on convergence by default
+    defaults = {**STAGE_DEFAULTS, "tuning_complete_on_convergence": True, "tuning_target_objective": 0.99}
+    monkeypatch.setenv("STAGE_DEFAULTS", json.dumps(defaults))
+    from handlers.common.settings import settings
+
+    settings.cache_clear()
+    # When a run picks Grid search
+    given = {"dataset": put_dataset(), "tuning_strategy": "Grid", "tuning_max_jobs": 4}
+    config = lambda_handler(event(given), context)["tuning"]["config"]
+    # Then the run goes without the stage's convergence stop, and keeps the target Grid allows
+    assert config["TuningJobCompletionCriteria"] == {"TargetObjectiveMetricValue": 0.99}

@@ -144,3 +144,27 @@ def test_evaluate_reads_the_runs_usage_only_on_resources_of_its_prefix(dev: Temp
         "endpoint/mlsdev-*",
         "training-job/mlsdev-*",
     ]
+
+
+@pytest.mark.parametrize(
+    ("sid", "actions"),
+    [
+        (
+            "ReadLeaderboards",
+            [
+                "sagemaker:DescribeHyperParameterTuningJob",
+                "sagemaker:ListTrainingJobsForHyperParameterTuningJob",
+            ],
+        ),
+        ("ReadWarmStartParents", ["sagemaker:DescribeHyperParameterTuningJob"]),
+    ],
+)
+def test_tuning_jobs_are_read_only_under_the_stacks_prefix(
+    dev: Template, sid: str, actions: list[str]
+) -> None:
+    # Evaluate reads why tuning ended; ValidateInput checks a warm start's parents: only the stack's jobs
+    (grant,) = [s for s in statements(dev) if s.get("Sid") == sid]
+    assert sorted(as_list(grant["Action"])) == actions
+    assert [flatten(r).rsplit(":", 1)[-1] for r in as_list(grant["Resource"])] == [
+        "hyper-parameter-tuning-job/mlsdev-*"
+    ]

@@ -9,6 +9,7 @@ import optuna
 import pytest
 from botocore.exceptions import ClientError
 
+from contracts import completion
 from localaws.sagemaker import tuning
 from tests.local.sagemaker.conftest import BUCKET, ROLE, XGB_IMAGE, channels, wait_until
 
@@ -212,3 +213,55 @@ def test_describe_unknown_tuning_job_is_resource_not_found(sm):
     with pytest.raises(ClientError) as err:
         sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName="nope")
     assert err.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+def test_trials_that_stop_improving_end_the_job_before_its_budget(sm, dataset):
+    # Given a job of 12 trials, one at a time, that stops after 3 trials in a row without a 1% gain
+    request = tuning_request(
+        "tune-stall",
+        dataset["prefix"],
+        "Random",
+        ResourceLimits={"MaxNumberOfTrainingJobs": 12, "MaxParallelTrainingJobs": 1},
+        TuningJobCompletionCriteria={"BestObjectiveNotImproving": {"MaxNumberOfTrainingJobsNotImproving": 3}},
+    )
+    sm.create_hyper_parameter_tuning_job(**request)
+    # When it ends
+    job = wait_tuning(sm, "tune-stall")
+    # Then it completed early, and says how many trials in a row did not improve
+    trials = sm.list_training_jobs_for_hyper_parameter_tuning_job(
+        HyperParameterTuningJobName="tune-stall", SortBy="CreationTime", SortOrder="Ascending"
+    )["TrainingJobSummaries"]
+    values = [t["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for t in trials]
+    assert job["HyperParameterTuningJobStatus"] == "Completed"
+    assert 4 <= len(trials) < 12
+    assert job["TuningJobCompletionDetails"]["NumberOfTrainingJobsObjectiveNotImproving"] == 3
+    assert completion.not_improving(values, maximize=True) == 3
+    assert completion.not_improving(values[:-1], maximize=True) < 3  # it stopped at the first chance
+    assert "3 trials in a row did not improve" in (completion.stop_reason(job) or "")
+
+
+def test_a_trial_reaching_the_target_ends_the_job(sm, dataset):
+    request = tuning_request(
+        "tune-target",
+        dataset["prefix"],
+        "Random",
+        ResourceLimits={"MaxNumberOfTrainingJobs": 8, "MaxParallelTrainingJobs": 1},
+        TuningJobCompletionCriteria={"TargetObjectiveMetricValue": 0.5},  # any trial beats a coin
+    )
+    sm.create_hyper_parameter_tuning_job(**request)
+    job = wait_tuning(sm, "tune-target")
+    assert job["TrainingJobStatusCounters"]["Completed"] == 1
+    assert "reached the target objective 0.5" in (completion.stop_reason(job) or "")
+
+
+@pytest.mark.parametrize(
+    ("values", "converged"),
+    [
+        ([0.80, 0.85, 0.86, 0.861, 0.862, 0.8625], True),  # the last 3 add under 1% to the first 3
+        ([0.80, 0.85, 0.86, 0.861, 0.862, 0.90], False),  # the last window found 4.7% more
+        ([0.80, 0.85, 0.86, 0.861, 0.862], False),  # fewer than two windows: too early to tell
+    ],
+)
+def test_local_convergence_compares_the_last_window_with_the_best_before(values, converged):
+    assert tuning.convergence_window(12) == 3
+    assert tuning.converged(values, maximize=True, max_jobs=12) is converged

@@ -608,3 +608,42 @@ def test_a_scaling_type_outside_the_ranges_it_works_for(
 def test_scaling_types_within_their_ranges_pass(kind: str, entry: dict[str, str]) -> None:
     request = with_changes(HyperParameterTuningJobConfig__ParameterRanges={kind: [entry]})
     assert semantic_errors("sagemaker", TUNING, request) == []
+
+
+@pytest.mark.parametrize(
+    ("strategy", "criteria", "refused"),
+    [
+        ("Bayesian", {"BestObjectiveNotImproving": {"MaxNumberOfTrainingJobsNotImproving": 3}}, []),
+        ("Random", {"ConvergenceDetected": {"CompleteOnConvergence": "Enabled"}}, []),
+        ("Grid", {"TargetObjectiveMetricValue": 0.9}, []),
+        ("Hyperband", {"ConvergenceDetected": {"CompleteOnConvergence": "Disabled"}}, []),
+        (
+            "Grid",
+            {"BestObjectiveNotImproving": {"MaxNumberOfTrainingJobsNotImproving": 3}},
+            [
+                "Invalid BestObjectiveNotImproving. "
+                "It is supported only with the Bayesian and Random strategies, not Grid."
+            ],
+        ),
+        (
+            "Hyperband",
+            {"ConvergenceDetected": {"CompleteOnConvergence": "Enabled"}},
+            [
+                "Invalid ConvergenceDetected. "
+                "It is supported only with the Bayesian and Random strategies, not Hyperband."
+            ],
+        ),
+    ],
+)
+def test_completion_criteria_only_with_the_strategies_that_take_them(
+    strategy: str, criteria: dict[str, Any], refused: list[str]
+) -> None:
+    # Given a tuning job with a completion criterion
+    request = with_changes(
+        HyperParameterTuningJobConfig__Strategy=strategy,
+        HyperParameterTuningJobConfig__TrainingJobEarlyStoppingType="Off",
+        HyperParameterTuningJobConfig__TuningJobCompletionCriteria=criteria,
+    )
+    # When the model and the rules run, Then only a stop on no progress outside Bayesian/Random fails
+    assert validate("sagemaker", TUNING, request) == []
+    assert semantic_errors("sagemaker", TUNING, request) == refused
