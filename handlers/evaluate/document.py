@@ -126,6 +126,7 @@ def evaluation_document(
                 "kind": r.kind,
                 "metrics": r.metrics,
                 "threshold_choice": r.threshold_choice,
+                "insight": r.insight,
                 "error": r.error,
                 "requests": r.requests,
                 "rows": r.rows,

@@ -12,6 +12,7 @@ from botocore.exceptions import ClientError
 from handlers.common.aws_errors import error_code
 from handlers.evaluate import metrics
 from handlers.evaluate.batching import MAX_PAYLOAD_BYTES, MAX_ROWS, batches
+from handlers.evaluate.insight import insight
 from handlers.evaluate.responses import Cell, Predictions, ResponseError, from_labels, from_scores, split_rows
 from handlers.evaluate.testset import TestSet
 from handlers.evaluate.threshold import choose_threshold, metrics_at
@@ -36,6 +37,8 @@ class VariantResult:
     rows: int = 0
     # Binary: how its decision threshold was chosen on the validation set (None when it was not).
     threshold_choice: dict[str, Any] | None = None
+    # How it behaves on the test set (contracts.reports.Insight): curves, per-class scores or a sample.
+    insight: dict[str, Any] | None = None
 
 
 def endpoint_invoker(runtime: SageMakerRuntimeClient, endpoint: str) -> Invoke:
@@ -155,6 +158,7 @@ def score_variant(
         found = sender.predict(rows)
         result.predictions = found
         result.metrics = _metrics(problem_type, test.labels, found, len(classes))
+        result.insight = dict(insight(problem_type, test.labels, found, result.metrics, classes))
     except ClientError as err:
         result.error = f"InvokeEndpoint failed ({error_code(err)}): {err}"
     except (ResponseError, ValueError, UnicodeDecodeError) as err:
