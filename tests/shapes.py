@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, get_args, get_origin, get_type_hints, is_typeddict
+import types
+from typing import Any, Union, get_args, get_origin, get_type_hints, is_typeddict
 
 
 def mismatches(value: Any, shape: Any, where: str = "") -> list[str]:
@@ -19,6 +20,11 @@ def mismatches(value: Any, shape: Any, where: str = "") -> list[str]:
             found += mismatches(value[key], hints[key], f"{where}.{key}")
         return found
     origin, args = get_origin(shape), get_args(shape)
+    if origin in (Union, types.UnionType):  # X | None: the value fits one of them
+        found = [mismatches(value, option, where) for option in args]
+        return [] if any(not f for f in found) else found[0]
+    if shape is type(None):
+        return [] if value is None else [f"{where}: expected null, got {value!r}"]
     if origin is list:
         if not isinstance(value, list):
             return [f"{where}: expected a list, got {value!r}"]
@@ -27,6 +33,7 @@ def mismatches(value: Any, shape: Any, where: str = "") -> list[str]:
         if not isinstance(value, dict):
             return [f"{where}: expected an object, got {value!r}"]
         return [m for key, item in value.items() for m in mismatches(item, args[1], f"{where}.{key}")]
-    # JSON true/false are not numbers, though Python's bool is an int.
-    fits = isinstance(value, shape) and not (shape is int and isinstance(value, bool))
+    # JSON true/false are not numbers, though Python's bool is an int; a JSON 1 is a float's value too.
+    number = shape is float and isinstance(value, int)
+    fits = (isinstance(value, shape) or number) and not (shape in (int, float) and isinstance(value, bool))
     return [] if fits else [f"{where}: expected {shape.__name__}, got {value!r}"]

@@ -17,6 +17,12 @@ from pathlib import Path
 from typing import Any
 
 from contracts.dataset_layout import AUTOPILOT_MIN_ROWS
+from contracts.reports import (
+    EXPLAINABILITY_FILE,
+    MODEL_INSIGHTS_FILE,
+    CandidateExplainability,
+    CandidateInsights,
+)
 from localaws.iam.as_role import authorize_volume_key
 from localaws.iam.authorizer import AccessDeniedError
 from localaws.sagemaker import faults, procs, s3io
@@ -29,6 +35,7 @@ from localaws.sagemaker.common import (
     seed_from,
     utcnow,
 )
+from localaws.sagemaker.jobs import TrainingJob
 from localaws.sagemaker.models import backend
 from localaws.sagemaker.names import validate_name
 from training.container import DEFAULT_BASE_DIR, Paths
@@ -38,6 +45,33 @@ DEFAULT_TIME_LIMIT_S = float(os.environ.get("MLSTACK_AUTOML_TIME_LIMIT_S", "30")
 DEFAULT_MAX_CANDIDATES = 9
 # What Autopilot names for ENSEMBLING candidates' container; serve.py recognises the manifest.
 INFERENCE_IMAGE = "763104351884.dkr.ecr.{region}.amazonaws.com/autogluon-inference:1.6-cpu-py311"
+TRAINING_IMAGE = "763104351884.dkr.ecr.{region}.amazonaws.com/autogluon-training:1.6-cpu-py311"
+# SageMaker picks Autopilot's instances itself; the local candidates' training jobs say the stages'
+# training instance type, which is also what a run's cost bound assumes for Autopilot.
+CANDIDATE_INSTANCE_TYPE = "ml.m5.xlarge"
+MAX_HYPERPARAMETERS = 100  # CreateTrainingJob's HyperParameters map holds at most 100 entries
+# MetricDatum.MetricName's names (botocore's AutoMLMetricEnum); StandardMetricName takes more.
+METRIC_NAMES = frozenset(
+    {
+        "Accuracy",
+        "MSE",
+        "F1",
+        "F1macro",
+        "AUC",
+        "RMSE",
+        "BalancedAccuracy",
+        "R2",
+        "Recall",
+        "RecallMacro",
+        "Precision",
+        "PrecisionMacro",
+        "MAE",
+        "MAPE",
+        "MASE",
+        "WAPE",
+        "AverageWeightedQuantileLoss",
+    }
+)
 MINIMIZED = {"MSE", "RMSE", "MAE", "MAPE", "LogLoss"}
 # Of MaxAutoMLJobRuntimeInSeconds, what the search may use; the rest is for uploading its candidates.
 SEARCH_SHARE = 0.85
@@ -392,7 +426,7 @@ def _search(job: AutoMLJob, workdir: Path, out: Path, time_limit: float) -> int:
 
 
 def _publish(job: AutoMLJob, out: Path, result: dict[str, Any]) -> None:
-    """Upload each candidate's model.tar.gz and record it as an AutoMLCandidate."""
+    """Upload each candidate's model.tar.gz and reports, record its training job, list the candidate."""
     output = job.request.get("OutputDataConfig") or {}
     base = output["S3OutputPath"].rstrip("/")
     kms = output.get("KmsKeyId")
@@ -436,30 +470,151 @@ def _publish(job: AutoMLJob, out: Path, result: dict[str, Any]) -> None:
             "Value": cand["value"],
             "StandardMetricName": objective,
         }
+        started, ended = _at(cand.get("started_at"), now), _at(cand.get("ended_at"), now)
+        step = _record_training_job(job, i, name, cand, result, started, ended, uri)
+        locations = _publish_reports(job, base, name, cand, result)
         record = {
             "CandidateName": name,
             "FinalAutoMLJobObjectiveMetric": metric,
             "ObjectiveStatus": "Succeeded",
-            "CandidateSteps": [],
+            "CandidateSteps": [step],
             "CandidateStatus": "Completed",
             "InferenceContainers": [{"Image": image, "ModelDataUrl": uri, "Environment": environment}],
             # Where SageMaker tells how long a candidate trained: from its CreationTime to its EndTime.
-            "CreationTime": _at(cand.get("started_at"), now),
-            "EndTime": _at(cand.get("ended_at"), now),
+            "CreationTime": started,
+            "EndTime": ended,
             "LastModifiedTime": now,
             "CandidateProperties": {
-                "CandidateMetrics": [
-                    {
-                        "MetricName": objective,
-                        "Value": cand["value"],
-                        "Set": "Validation",
-                        "StandardMetricName": objective,
-                    }
-                ]
+                "CandidateArtifactLocations": locations,
+                "CandidateMetrics": candidate_metrics(objective, cand),
             },
         }
         with job.lock:
             job._candidates.append(record)
+
+
+def candidate_metrics(objective: str, cand: dict[str, Any]) -> list[dict[str, Any]]:
+    """CandidateMetrics: the objective, then every metric measured on the validation rows (MetricDatum)."""
+    measured = {objective: cand["value"], **(cand.get("validation_metrics") or {})}
+    return [
+        drop_none(
+            {
+                # MetricName takes fewer names than StandardMetricName (no LogLoss): only those it knows.
+                "MetricName": name if name in METRIC_NAMES else None,
+                "Value": float(value),
+                "Set": "Validation",
+                "StandardMetricName": name,
+            }
+        )
+        for name, value in measured.items()
+    ]
+
+
+def step_name(job_name: str, trial: int, candidate: str) -> str:
+    """The candidate's training job: `<job>-t<trial>-<model>`, within SageMaker's 63 characters."""
+    model = candidate.rsplit("-t", 1)[0]
+    return f"{job_name}-t{trial}-{model}"[:63].rstrip("-")
+
+
+def _record_training_job(
+    job: AutoMLJob,
+    trial: int,
+    candidate: str,
+    cand: dict[str, Any],
+    result: dict[str, Any],
+    started: dt.datetime,
+    ended: dt.datetime,
+    model_uri: str,
+) -> dict[str, str]:
+    """The candidate's fit as SageMaker lists Autopilot's work: a completed training job, and its step.
+
+    Its billable time is the candidate's own fit (the search ran its candidates one after another).
+    """
+    name = step_name(job.name, trial, candidate)
+    definition = cand.get("definition") or {}
+    output = job.request.get("OutputDataConfig") or {}
+    request = {
+        "TrainingJobName": name,
+        "AlgorithmSpecification": {
+            "TrainingImage": TRAINING_IMAGE.format(region=job.region),
+            "TrainingInputMode": "File",
+        },
+        "HyperParameters": dict(
+            list((definition.get("hyperparameters") or {}).items())[:MAX_HYPERPARAMETERS]
+        ),
+        "RoleArn": job.request.get("RoleArn"),
+        "InputDataConfig": [
+            {"ChannelName": c.get("ChannelType", "training"), "DataSource": c.get("DataSource")}
+            for c in job.request.get("AutoMLJobInputDataConfig") or []
+        ],
+        "OutputDataConfig": {
+            "S3OutputPath": f"{output['S3OutputPath'].rstrip('/')}/{job.name}/sagemaker-automl-candidates",
+            **({"KmsKeyId": output["KmsKeyId"]} if output.get("KmsKeyId") else {}),
+        },
+        "ResourceConfig": {"InstanceType": CANDIDATE_INSTANCE_TYPE, "InstanceCount": 1, "VolumeSizeInGB": 30},
+        "StoppingCondition": {"MaxRuntimeInSeconds": int(job._completion()["MaxAutoMLJobRuntimeInSeconds"])},
+        "Tags": list(job.tags),
+    }
+    training = TrainingJob(job.account_id, job.region, request)
+    with training.lock:
+        training.creation_time = training.start_time = started
+        training.end_time = training.last_modified = ended
+        training.transitions = [
+            {
+                "Status": "Training",
+                "StartTime": started,
+                "EndTime": ended,
+                "StatusMessage": "Training in progress.",
+            },
+            {
+                "Status": "Completed",
+                "StartTime": ended,
+                "EndTime": ended,
+                "StatusMessage": "Training job completed",
+            },
+        ]
+        training.status, training.secondary = "Completed", "Completed"
+        training.model_artifacts = model_uri
+        training.final_metrics = {f"validation:{result['objective'].lower()}": (float(cand["value"]), ended)}
+    training.done.set()
+    backend(job.account_id, job.region).training_jobs.put(training)
+    return {
+        "CandidateStepType": "AWS::SageMaker::TrainingJob",
+        "CandidateStepArn": training.arn,
+        "CandidateStepName": name,
+    }
+
+
+def _publish_reports(
+    job: AutoMLJob, base: str, candidate: str, cand: dict[str, Any], result: dict[str, Any]
+) -> dict[str, str]:
+    """The candidate's model insights and explainability documents; their prefixes, as SageMaker's."""
+    locations = {
+        "ModelInsights": f"{base}/{job.name}/documentation/model_monitor/output/{candidate}/",
+        "Explainability": f"{base}/{job.name}/documentation/explainability/output/{candidate}/",
+    }
+    insights = CandidateInsights(
+        candidate=candidate,
+        job=job.name,
+        problem_type=result["problem_type"],
+        objective=result["objective"],
+        definition=cand["definition"],
+        validation_rows=int(cand.get("validation_rows") or 0),
+        metrics={result["objective"]: cand["value"], **(cand.get("validation_metrics") or {})},
+    )
+    explained = cand.get("explainability") or CandidateExplainability(
+        candidate=candidate, method=str(cand.get("explainability_note")), rows=0, features=[]
+    )
+    documents = {
+        locations["ModelInsights"] + MODEL_INSIGHTS_FILE: insights,
+        locations["Explainability"] + EXPLAINABILITY_FILE: {**explained, "candidate": candidate},
+    }
+    kms = (job.request.get("OutputDataConfig") or {}).get("KmsKeyId")
+    for uri, document in documents.items():
+        body = json.dumps(document, indent=1).encode()
+        with job.output.open():
+            s3io.write(job.account_id, job.region, uri, body, kms, job.request.get("RoleArn"))
+    return locations
 
 
 def _at(epoch_s: float | None, default: dt.datetime) -> dt.datetime:

@@ -83,6 +83,8 @@ GBM_GRID = {"learning_rate": (0.05, 0.1, 0.02), "num_leaves": (15, 63, 127), "fe
 XGB_GRID = {"max_depth": (4, 8, 10), "learning_rate": (0.05, 0.1, 0.02), "colsample_bytree": (0.8, 0.6)}
 # Of the search's time, what the base models share equally; the rest is for the ensemble and cloning.
 BASE_MODELS_SHARE = 0.9
+# A candidate's feature importance is only computed with at least this much of the search's time left.
+EXPLAIN_MIN_S = 0.5
 
 
 def stage(name: str) -> None:
@@ -198,9 +200,11 @@ def main(spec_path: str, out_dir: str) -> int:
         callbacks=[timer],
     )
     fitted = time.time()
-    del train, valid  # AutoGluon keeps what it needs: no second copy of the dataset from here on
+    del train  # AutoGluon keeps what it needs: no second copy of the training rows from here on
     # Scores on the validation data it was given (tuning_data), computed during the fit.
     board = predictor.leaderboard(silent=True)
+    described = describe_candidates(predictor, valid, problem, [str(m) for m in board["model"]], spec, began)
+    del valid
     failures = predictor.model_failures()
     timed_out = (
         sorted(failures.loc[failures["exc_type"] == "TimeLimitExceeded", "model"]) if len(failures) else []
@@ -234,6 +238,7 @@ def main(spec_path: str, out_dir: str) -> int:
                 # Wall clock (epoch seconds) of its fit: the candidate's CreationTime and EndTime.
                 "started_at": timer.started.get(name, ended - fit_time),
                 "ended_at": ended,
+                **described[name],
             }
         )
     result = {
@@ -252,6 +257,41 @@ def main(spec_path: str, out_dir: str) -> int:
     (out / "result.json").write_text(json.dumps(result))
     stage("Completed")
     return 0
+
+
+def describe_candidates(
+    predictor: Any, valid: Any, problem: str, models: list[str], spec: dict[str, Any], began: float
+) -> dict[str, dict[str, Any]]:
+    """Each model's definition, validation metrics and feature importance (automl_insight).
+
+    The importance shuffles every feature once per model: it gets what is left of the search's time,
+    shared equally; a model it cannot afford gets none, saying why.
+    """
+    from localaws.sagemaker import automl_insight
+
+    shared = automl_insight.job_preprocessing(predictor)
+    metrics = automl_insight.validation_metrics(predictor, valid, problem)
+    out: dict[str, dict[str, Any]] = {}
+    for i, name in enumerate(models):
+        left = float(spec["time_limit_s"]) - (time.monotonic() - began)
+        share = left / (len(models) - i) if left > 0 else 0.0
+        entry: dict[str, Any] = {
+            "definition": automl_insight.definition(predictor, name, shared),
+            "validation_metrics": metrics.get(name, {}),
+            "validation_rows": len(valid),
+            "explainability": None,
+            "explainability_note": None,
+        }
+        if share >= EXPLAIN_MIN_S:
+            entry["explainability"] = automl_insight.explainability(
+                predictor, valid, name, int(spec["seed"]), share
+            )
+        else:
+            entry["explainability_note"] = (
+                "no feature importance: the runtime budget ran out before it could be computed"
+            )
+        out[name] = entry
+    return out
 
 
 def servable_copy(predictor_dir: Path, dest: Path, models: list[str]) -> None:

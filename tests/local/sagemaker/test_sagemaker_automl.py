@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import tarfile
 from typing import Any
 
@@ -10,9 +11,16 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from contracts.reports import (
+    EXPLAINABILITY_FILE,
+    MODEL_INSIGHTS_FILE,
+    CandidateExplainability,
+    CandidateInsights,
+)
 from localaws.sagemaker import automl, automl_worker
 from tests.local.sagemaker.conftest import BUCKET, REGION, ROLE, features_csv, wait_until
 from tests.local.sagemaker.test_sagemaker_endpoints import wait_endpoint
+from tests.shapes import mismatches
 
 
 def automl_request(name: str, prefix: str, **criteria: Any) -> dict[str, Any]:
@@ -243,3 +251,69 @@ def test_a_budget_too_small_for_its_candidates_ends_the_job_saying_so(sm, datase
         "MaxAutoMLJobRuntimeReached",
     )
     assert 1 <= len(candidates) < 200
+
+
+def test_each_candidate_lists_its_training_job_and_points_to_its_definition_and_explainability(sm, dataset):
+    # Given a completed AutoML job
+    sm.create_auto_ml_job_v2(**automl_request("automl-white", dataset["prefix"], MaxCandidates=3))
+    job = wait_automl(sm, "automl-white")
+    assert job["AutoMLJobStatus"] == "Completed", job.get("FailureReason")
+    candidates = sm.list_candidates_for_auto_ml_job(AutoMLJobName="automl-white")["Candidates"]
+    s3 = boto3.client("s3", region_name=REGION)
+    for candidate in candidates:
+        # Then its one step is a training job, named after the job, that SageMaker describes as completed
+        (step,) = candidate["CandidateSteps"]
+        assert step["CandidateStepType"] == "AWS::SageMaker::TrainingJob"
+        assert step["CandidateStepName"].startswith("automl-white-t") and len(step["CandidateStepName"]) <= 63
+        assert step["CandidateStepArn"] == (
+            f"arn:aws:sagemaker:{REGION}:123456789012:training-job/{step['CandidateStepName'].lower()}"
+        )
+        training = sm.describe_training_job(TrainingJobName=step["CandidateStepName"])
+        assert training["TrainingJobStatus"] == "Completed"
+        assert training["BillableTimeInSeconds"] >= 1
+        assert training["ResourceConfig"]["InstanceType"] == automl.CANDIDATE_INSTANCE_TYPE
+        assert (
+            training["ModelArtifacts"]["S3ModelArtifacts"]
+            == candidate["InferenceContainers"][0]["ModelDataUrl"]
+        )
+        # And its properties: metrics measured on the validation rows, and where its reports are
+        properties = candidate["CandidateProperties"]
+        metrics = {m["StandardMetricName"]: m for m in properties["CandidateMetrics"]}
+        assert {"AUC", "Accuracy", "F1", "LogLoss"} <= set(metrics)
+        assert metrics["AUC"]["Value"] == pytest.approx(candidate["FinalAutoMLJobObjectiveMetric"]["Value"])
+        assert all(m["Set"] == "Validation" for m in metrics.values())
+        assert "MetricName" not in metrics["LogLoss"]  # not a name MetricName takes
+        locations = properties["CandidateArtifactLocations"]
+        insights = read_json(s3, locations["ModelInsights"] + MODEL_INSIGHTS_FILE)
+        explained = read_json(s3, locations["Explainability"] + EXPLAINABILITY_FILE)
+        assert mismatches(insights, CandidateInsights) == []
+        assert mismatches(explained, CandidateExplainability) == []
+        assert insights["candidate"] == explained["candidate"] == candidate["CandidateName"]
+        definition = insights["definition"]
+        # Its definition: the algorithm it is, the hyperparameters its training job was given
+        assert definition["hyperparameters"] == training.get("HyperParameters", {})
+        if candidate["CandidateName"].startswith("WeightedEnsemble"):
+            assert definition["model_type"] == "WeightedEnsembleModel"
+            assert sum(definition["ensemble"].values()) == pytest.approx(1.0, abs=1e-3)
+            assert definition["preprocessing"] == []
+        else:
+            assert definition["ensemble"] is None
+            assert definition["preprocessing"][0]["columns"]  # every feature goes through the generator
+            assert any(k.endswith("(fitted)") for k in definition["hyperparameters"])
+        # And which features it relies on: f0 and f1 drive the label, f4 and f5 are noise
+        ranked = [f["feature"] for f in explained["features"]]
+        assert set(ranked[:2]) == {"f0", "f1"}, explained
+    assert job["BestCandidate"]["CandidateSteps"] == next(
+        c["CandidateSteps"] for c in candidates if c["CandidateName"] == job["BestCandidate"]["CandidateName"]
+    )
+
+
+def read_json(s3: Any, uri: str) -> Any:
+    bucket, key = uri.removeprefix("s3://").split("/", 1)
+    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def test_a_step_name_stays_within_sagemakers_limit_and_keeps_the_trial():
+    name = automl.step_name("a" * 32, 712, "RandomForestEntr-t712")
+    assert len(name) <= 63 and name.startswith("a" * 32 + "-t712-")
+    assert automl.step_name("job", 3, "WeightedEnsemble-L2-t3") == "job-t3-WeightedEnsemble-L2"
