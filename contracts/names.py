@@ -62,7 +62,7 @@ def run_names(name_prefix: str, state_machine_arn: str, execution_name: str) -> 
     base = f"{name_prefix}-{run_id}"
     names = RunNames(
         run_id=run_id,
-        tuning_job=f"{base}-hpo",
+        tuning_job=tuning_job_name(name_prefix, run_id),
         automl_job=f"{base}-apl",
         tuning_model=f"{base}-xgb",
         autopilot_model=f"{base}-apl",
@@ -73,6 +73,11 @@ def run_names(name_prefix: str, state_machine_arn: str, execution_name: str) -> 
         if field != "run_id":
             check_name(name, MAX_JOB_NAME if field.endswith("_job") else MAX_NAME)
     return names
+
+
+def tuning_job_name(name_prefix: str, run_id: str) -> str:
+    """The tuning job of a run, from its run id alone: how a warm start names its parents."""
+    return f"{name_prefix}-{run_id}-hpo"
 
 
 def check_name(name: str, limit: int) -> None:

@@ -58,15 +58,31 @@ class StoppingCondition(_Runtime, total=False):
     MaxWaitTimeInSeconds: int  # spot training only
 
 
-class Tuning(TypedDict):
-    """The tuning job: its config and the training job definition's run-dependent parts."""
+class ParentTuningJob(TypedDict):
+    HyperParameterTuningJobName: str
 
+
+class WarmStartConfig(TypedDict):
+    """HyperParameterTuningJobWarmStartConfig, passed to SageMaker whole."""
+
+    ParentHyperParameterTuningJobs: list[ParentTuningJob]
+    WarmStartType: str  # contracts.warm_start.TYPES
+
+
+class _Tuning(TypedDict):
     config: TuningConfig
     static_hyperparameters: dict[str, str]
     resource_config: ResourceConfig
     stopping_condition: StoppingCondition
     use_spot: bool
     output_path: str
+
+
+class Tuning(_Tuning, total=False):
+    """The tuning job: its config and the training job definition's run-dependent parts."""
+
+    # Absent for a cold start: the state machine chooses its warm Tune state only when it is present.
+    warm_start: WarmStartConfig
 
 
 class Autopilot(TypedDict):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
@@ -17,9 +17,11 @@ from handlers.common.settings import Settings, settings
 from handlers.validate_input.dataset import check_dataset
 from handlers.validate_input.options import parse_options
 from handlers.validate_input.plan import Context, build_run, parse_start_time
+from handlers.validate_input.warm_start import describe_parents
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_sagemaker import SageMakerClient
 
 logger = Logger()
 
@@ -37,8 +39,18 @@ def over_budget(run: Run) -> str | None:
     return budget_problem(CostInputs(**cost["inputs"]), cost["estimate"], cost["max_cost_usd"])
 
 
-def validate(event: Mapping[str, Any], config: Settings, s3: S3Client, *, enforce_budget: bool = True) -> Run:
-    """Check the input and the dataset, then plan the run; refuse it over its budget unless told not to."""
+def validate(
+    event: Mapping[str, Any],
+    config: Settings,
+    s3: S3Client,
+    *,
+    sagemaker: Callable[[], SageMakerClient] = clients.sagemaker,
+    enforce_budget: bool = True,
+) -> Run:
+    """Check the input and the dataset, then plan the run; refuse it over its budget unless told not to.
+
+    SageMaker is called only for a warm start, to check its parents.
+    """
     execution = _execution(event)
     options = parse_options(event.get("input"), config.stage_defaults)
     try:
@@ -48,6 +60,9 @@ def validate(event: Mapping[str, Any], config: Settings, s3: S3Client, *, enforc
             f"execution name / NAME_PREFIX: {err}; use a shorter NAME_PREFIX (the stage's name_prefix)"
         ) from None
     dataset = check_dataset(s3, options.dataset, config.data_bucket)
+    parents = (
+        describe_parents(sagemaker(), config.name_prefix, options.warm_start) if options.warm_start else ()
+    )
     ctx = Context(
         execution_name=str(execution["name"]),
         start_time=parse_start_time(execution.get("start_time")),
@@ -56,6 +71,8 @@ def validate(event: Mapping[str, Any], config: Settings, s3: S3Client, *, enforc
         stack_name=config.stack_name,
         # Prices are per region: the one the run's clients (and so its instances) are in.
         region=str(s3.meta.region_name or ""),
+        parents=parents,
+        image=config.xgboost_image,
     )
     run = build_run(options, dataset, ctx)
     problem = over_budget(run) if enforce_budget else None

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, TypeVar
 
-from contracts import completion
+from contracts import completion, warm_start
 from contracts.run_options import RUN_OPTIONS, Flag, Option, OptionError, Rule, RunDefaults
 from handlers.common.errors import ConfigurationError, InvalidInput
 
@@ -21,6 +21,8 @@ class RunOptions(RunDefaults):
     keep_endpoint: bool
     tuning_ranges: Mapping[str, Any] | None
     objective: str | None
+    warm_start: tuple[str, ...] = ()  # run ids of the parents: their tuning jobs start this one
+    warm_start_type: str | None = None  # None: chosen from the parents' data
 
 
 KNOWN_KEYS = tuple(sorted(f.name for f in fields(RunOptions)))
@@ -77,6 +79,31 @@ def _fit_criteria_to_strategy(values: dict[str, Any], given: Mapping[str, Any]) 
         values[key] = False if key == completion.OPTIONS[completion.CONVERGENCE] else None
 
 
+def _warm_start(given: Mapping[str, Any]) -> tuple[tuple[str, ...], str | None]:
+    runs, kind = given.get("warm_start"), given.get("warm_start_type")
+    example = '["bank-2026-1a2b3c4d"]'
+    if runs is None:
+        if kind is not None:
+            raise InvalidInput(
+                "warm_start_type: given without warm_start; name the parent runs in warm_start"
+            )
+        return (), None
+    if not isinstance(runs, list) or not runs or not all(isinstance(r, str) and r for r in runs):
+        raise InvalidInput(f"warm_start: expected a list of run ids such as {example}, got {runs!r}")
+    if len(runs) > warm_start.MAX_PARENTS:
+        raise InvalidInput(
+            f"warm_start: {len(runs)} runs given; SageMaker takes at most {warm_start.MAX_PARENTS} parents"
+        )
+    if len(set(runs)) != len(runs):
+        raise InvalidInput(f"warm_start: a run is named twice in {runs}; name each parent once")
+    if kind is not None and kind not in warm_start.TYPES:
+        raise InvalidInput(
+            f"warm_start_type: expected one of {', '.join(warm_start.TYPES)}, got {kind!r} "
+            "(or leave it out: IdenticalDataAndAlgorithm when the parents ran on this dataset)"
+        )
+    return tuple(runs), kind
+
+
 def parse_options(given: Any, defaults: Mapping[str, Any]) -> RunOptions:
     """Validate an execution input and merge it over the stage defaults; raise InvalidInput."""
     if not isinstance(given, Mapping):
@@ -104,8 +131,11 @@ def parse_options(given: Any, defaults: Mapping[str, Any]) -> RunOptions:
     if ranges is not None and not isinstance(ranges, Mapping):
         example = '{"eta": {"min": 0.05, "max": 0.3}}'
         raise InvalidInput(f"tuning_ranges: expected an object such as {example}, got {ranges!r}")
+    parents, kind = _warm_start(given)
     return RunOptions(
         dataset=given["dataset"],
+        warm_start=parents,
+        warm_start_type=kind,
         keep_endpoint=_checked("keep_endpoint", Flag(), given.get("keep_endpoint", False)),
         tuning_ranges=ranges,
         objective=_optional_text("objective", given.get("objective")),

@@ -33,6 +33,7 @@ from handlers.validate_input.grid import build_grid
 from handlers.validate_input.objectives import resolve_objective
 from handlers.validate_input.options import RunOptions
 from handlers.validate_input.ranges import resolve_ranges
+from handlers.validate_input.warm_start import Parent, warm_start_config
 from training.tuning_ranges import (
     autopilot_objective,
     autopilot_problem_type,
@@ -56,6 +57,8 @@ class Context:
     artifacts_bucket: str
     stack_name: str
     region: str = ""  # where the run's instances bill: prices are per region
+    parents: tuple[Parent, ...] = ()  # a warm start's parent runs, as SageMaker describes their tuning jobs
+    image: str = ""  # the training image the stack's Tune state uses ("" when unknown: not compared)
 
 
 def parse_start_time(value: object) -> datetime:
@@ -138,7 +141,7 @@ def tuning_block(options: RunOptions, dataset: Dataset, ctx: Context) -> Tuning:
         # Spot capacity may take a while: wait up to twice the runtime, within the training job limit.
         wait = min(2 * options.training_max_runtime_s, MAX_TRAINING_RUNTIME_S)
         stopping["MaxWaitTimeInSeconds"] = max(wait, options.training_max_runtime_s)
-    return Tuning(
+    tuning = Tuning(
         config=config,
         static_hyperparameters=static,
         resource_config=ResourceConfig(
@@ -148,6 +151,12 @@ def tuning_block(options: RunOptions, dataset: Dataset, ctx: Context) -> Tuning:
         use_spot=options.use_spot_training,
         output_path=f"s3://{ctx.artifacts_bucket}/jobs/{ctx.names.run_id}/tuning/",
     )
+    if ctx.parents:
+        train = dataset.uris()["train"]
+        tuning["warm_start"] = warm_start_config(
+            ctx.parents, tuning, train, options.warm_start_type, ctx.image
+        )
+    return tuning
 
 
 def autopilot_block(options: RunOptions, dataset: Dataset, ctx: Context) -> Autopilot:

@@ -12,7 +12,7 @@ from typing import Any
 
 import optuna
 
-from contracts import completion
+from contracts import completion, warm_start
 from localaws.sagemaker import faults, jobs
 from localaws.sagemaker.common import POLL_SECONDS, ValidationException, arn, drop_none, seed_from, utcnow
 from localaws.sagemaker.models import backend
@@ -51,6 +51,8 @@ class TuningJob:
         # Objective values in the order their trials ended: what the completion criteria judge.
         self.ended_values: list[float] = []
         self.convergence_time: Any = None
+        # A warm start's parents, resolved at create: their own trials (warm start is not recursive).
+        self.parents: list[TuningJob] = []
 
     @property
     def objective(self) -> dict[str, str]:
@@ -150,6 +152,7 @@ class TuningJob:
                         for s in ("Succeeded", "Pending", "Failed")
                     },
                     "BestTrainingJob": self._summary_of(best) if best else None,
+                    "OverallBestTrainingJob": self._overall_best(),
                     "WarmStartConfig": self.request.get("WarmStartConfig"),
                     "Autotune": self.request.get("Autotune"),
                     "FailureReason": self.failure_reason,
@@ -168,6 +171,31 @@ class TuningJob:
                     },
                 }
             )
+
+    def _overall_best(self) -> dict[str, Any] | None:
+        """IdenticalDataAndAlgorithm only: the best trial of this job and its parents (SageMaker's guide)."""
+        config = self.request.get("WarmStartConfig") or {}
+        if config.get("WarmStartType") != warm_start.IDENTICAL:
+            return None
+        sign = 1.0 if self.maximize else -1.0
+        scored = [
+            (sign * value, job._summary_of(trial))
+            for job in (self, *self.parents)
+            if (trial := job.best()) is not None and (value := job._value(trial)) is not None
+        ]
+        return max(scored, key=lambda s: s[0])[1] if scored else None
+
+    def prior_trials(self) -> list[tuple[dict[str, str], float]]:
+        """The parents' completed trials: every hyperparameter this job tunes as its parent set it, and the
+        objective. A parent's static value stands in for a hyperparameter it did not tune."""
+        found: list[tuple[dict[str, str], float]] = []
+        for parent in self.parents:
+            static = dict(parent.definition.get("StaticHyperParameters") or {})
+            for trial in list(parent.trials):
+                value = parent._value(trial)
+                if trial.status == "Completed" and value is not None:
+                    found.append(({**static, **parent.tuned.get(trial.name, {})}, value))
+        return found
 
     def summary(self) -> dict[str, Any]:
         d = self.describe()
@@ -357,6 +385,49 @@ def make_study(job_name: str, config: dict[str, Any]) -> optuna.Study:
     )
 
 
+def seed_study(
+    study: optuna.Study,
+    space: dict[str, optuna.distributions.BaseDistribution],
+    reverse: set[str],
+    prior: list[tuple[dict[str, str], float]],
+) -> int:
+    """Add a warm start's prior trials that lie within this job's ranges; return how many.
+
+    SageMaker's warm start uses the parents' results to choose what to try next, for both warm-start types
+    (with TransferLearning as prior knowledge): the sampler sees them as finished trials of its own study.
+    """
+    added = 0
+    for values, objective in prior:
+        params: dict[str, Any] = {}
+        for name, dist in space.items():
+            param = _param(dist, values.get(name), name in reverse)
+            if param is None:
+                break
+            params[name] = param
+        else:
+            study.add_trial(optuna.trial.create_trial(params=params, distributions=space, value=objective))
+            added += 1
+    return added
+
+
+def _param(dist: optuna.distributions.BaseDistribution, text: str | None, reverse: bool) -> Any:
+    """`text` as a value of `dist` (the sampler's: 1 - x for a reverse-log range), None outside it."""
+    if text is None:
+        return None
+    if isinstance(dist, optuna.distributions.CategoricalDistribution):
+        return text if text in dist.choices else None
+    try:
+        number = float(text)
+    except ValueError:
+        return None
+    value: Any = (1 - number) if reverse else number
+    if isinstance(dist, optuna.distributions.IntDistribution):
+        if not number.is_integer():
+            return None
+        value = int(number)
+    return value if dist._contains(dist.to_internal_repr(value)) else None
+
+
 def trial_name(job_name: str, index: int) -> str:
     digest = hashlib.sha256(f"{job_name}/{index}".encode()).hexdigest()[:8]
     return f"{job_name}-{index:03d}-{digest}"
@@ -373,9 +444,60 @@ def create(account_id: str, region: str, request: dict[str, Any]) -> TuningJob:
     space = search_space(config)
     if config.get("Strategy") == "Grid":
         _grid(space)
-    job = backend(account_id, region).tuning_jobs.add(TuningJob(account_id, region, request))
+    parents = warm_start_parents(account_id, region, request)
+    job = TuningJob(account_id, region, request)
+    job.parents = parents
+    job = backend(account_id, region).tuning_jobs.add(job)
     threading.Thread(target=run, args=(job,), name=f"tuning-{name}", daemon=True).start()
     return job
+
+
+def warm_start_parents(account_id: str, region: str, request: dict[str, Any]) -> list[TuningJob]:
+    """A warm start's parent jobs, refused as SageMaker's warm-start restrictions refuse them."""
+    config = request.get("WarmStartConfig")
+    if not config:
+        return []
+    child = request.get("HyperParameterTuningJobConfig") or {}
+    definition = request.get("TrainingJobDefinition") or {}
+    parents = []
+    for entry in config.get("ParentHyperParameterTuningJobs") or []:
+        parent = get(account_id, region, str(entry.get("HyperParameterTuningJobName", "")))
+        with parent.lock:
+            status = parent.status
+        if status not in warm_start.TERMINAL:
+            raise ValidationException(
+                f"The parent tuning job {parent.name} is {status}. Parent tuning jobs must be in a terminal "
+                f"state ({', '.join(warm_start.TERMINAL)}) before a warm start tuning job starts."
+            )
+        if parent.objective != child.get("HyperParameterTuningJobObjective"):
+            raise ValidationException(
+                "The objective metric of a warm start tuning job must be the same as the objective metric of "
+                f"its parent tuning jobs: {parent.name} has {parent.objective.get('MetricName')}."
+            )
+        parent_ranges = parent.config.get("ParameterRanges")
+        parent_static = parent.definition.get("StaticHyperParameters")
+        child_ranges, child_static = child.get("ParameterRanges"), definition.get("StaticHyperParameters")
+        if warm_start.names(parent_ranges, parent_static) != warm_start.names(child_ranges, child_static):
+            # SageMaker's own words for this refusal.
+            raise ValidationException(
+                "The set of tunable plus static HyperParameter names is not the same across current and "
+                "parent tuning jobs. Please ensure this set is constant when warm starting. Note that "
+                "previously static HyperParameters can be tuned in warm start jobs and vice versa."
+            )
+        for name, (was, now) in sorted(warm_start.changed_kinds(parent_ranges, child_ranges).items()):
+            raise ValidationException(
+                f"The type of hyperparameter {name} is {was} in parent tuning job {parent.name} and {now} in "
+                "this tuning job. The type of a hyperparameter cannot change in a warm start tuning job."
+            )
+        count = warm_start.changes(parent_ranges, parent_static, child_ranges, child_static)
+        if count > warm_start.MAX_CHANGES:
+            raise ValidationException(
+                f"There are {count} changes from tunable to static hyperparameters and in static "
+                f"hyperparameter values against parent tuning job {parent.name}. A warm start allows at "
+                f"most {warm_start.MAX_CHANGES}."
+            )
+        parents.append(parent)
+    return parents
 
 
 def get(account_id: str, region: str, name: str) -> TuningJob:
@@ -406,6 +528,7 @@ def _run(job: TuningJob) -> None:
         max_jobs = min(max_jobs, math.prod(len(v) for v in _grid(space).values()))
     study = make_study(job.name, config)
     reverse = _reverse_log_names(config)
+    seed_study(study, space, reverse, job.prior_trials())
     running: dict[Future[None], tuple[optuna.trial.Trial, jobs.TrainingJob]] = {}
     launched = 0
     met = False  # a completion criterion is met: launch no more trials

@@ -219,18 +219,26 @@ class Pipeline(Construct):
 
     def _tuning_branch(self, xgboost_image: str, timeout: Duration) -> sfn.IChainable:
         failed = self._with_cause("TuningFailed", self._branch_failed("TuningFailed", "tuning"))
-        tune = sfn.CustomState(
-            self,
-            "Tune",
-            state_json=tuning_job_state(
-                image=xgboost_image, role_arn=self._role_arn, key_arn=self._key.key_arn, timeout=timeout
-            ),
+        tune, tune_warm = (
+            sfn.CustomState(
+                self,
+                id,
+                state_json=tuning_job_state(
+                    image=xgboost_image,
+                    role_arn=self._role_arn,
+                    key_arn=self._key.key_arn,
+                    timeout=timeout,
+                    warm_start=warm,
+                ),
+            )
+            for id, warm in (("Tune", False), ("TuneWarmStart", True))
         )
         # No Retry: the optimized integration names every error SageMaker.AmazonSageMakerException, so a
         # retrier cannot tell a throttle from a quota, validation or access error, and a create retried
         # after the job exists fails with ResourceInUse while that job runs on. A failure goes to the
         # branch's Catch at once: Autopilot can still win, and Cleanup stops the run's jobs by name.
         tune.add_catch(failed, result_path=_ERROR)
+        tune_warm.add_catch(failed, result_path=_ERROR)
         describe_best = sdk_call(
             self,
             "DescribeBestTrainingJob",
@@ -259,7 +267,13 @@ class Pipeline(Construct):
                 "image.$": "$.best.image",
             },
         )
-        return tune.next(describe_best).next(succeeded)
+        describe_best.next(succeeded)
+        tune.next(describe_best)
+        tune_warm.next(describe_best)
+        # WarmStartConfig is in the run object only for a warm start (contracts.run.Tuning).
+        start = sfn.Choice(self, "IsWarmStart")
+        start.when(sfn.Condition.is_present(run_path("tuning", "warm_start")), tune_warm).otherwise(tune)
+        return start
 
     def _autopilot_branch(self) -> sfn.IChainable:
         job_arn = sagemaker_arn("automl-job", self._prefix)

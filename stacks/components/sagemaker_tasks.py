@@ -86,18 +86,24 @@ def training_channel(name: str) -> dict[str, Any]:
     }
 
 
-def tuning_job_state(*, image: str, role_arn: str, key_arn: str, timeout: Duration) -> dict[str, Any]:
+def tuning_job_state(
+    *, image: str, role_arn: str, key_arn: str, timeout: Duration, warm_start: bool = False
+) -> dict[str, Any]:
     """The createHyperParameterTuningJob.sync state (CDK has no task class for it).
 
     What a run may change (ranges, budget, strategy, instance type, spot) comes from the run's `tuning`;
-    what security depends on (image, role, KMS, isolation, encryption) is fixed here.
+    what security depends on (image, role, KMS, isolation, encryption) is fixed here. A warm start's state
+    also passes the run's WarmStartConfig: a path to it in a cold start's state would fail the execution
+    (States.Runtime), so the two starts are two states built here alike.
     """
+    warm = {"WarmStartConfig.$": run_path("tuning", "warm_start")} if warm_start else {}
     return {
         "Type": "Task",
         "Resource": f"arn:{Aws.PARTITION}:states:::sagemaker:createHyperParameterTuningJob.sync",
         "TimeoutSeconds": int(timeout.to_seconds()),
         "Parameters": {
             "HyperParameterTuningJobName.$": run_path("names", "tuning_job"),
+            **warm,
             "HyperParameterTuningJobConfig.$": run_path("tuning", "config"),
             "TrainingJobDefinition": {
                 "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},

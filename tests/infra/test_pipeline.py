@@ -111,14 +111,14 @@ def test_cleanup_waits_for_endpoints_that_cannot_be_deleted_yet(definition: dict
 def test_train_candidates_runs_tuning_and_autopilot_side_by_side(states: dict[str, dict[str, Any]]) -> None:
     parallel = states["TrainCandidates"]
     assert parallel["Type"] == "Parallel"
-    assert [branch["StartAt"] for branch in parallel["Branches"]] == ["Tune", "StartAutopilot"]
+    assert [branch["StartAt"] for branch in parallel["Branches"]] == ["IsWarmStart", "StartAutopilot"]
     assert parallel["ResultPath"] == "$.candidates"
 
 
 @pytest.mark.parametrize(
     ("branch_states", "failed_state"),
     [
-        (["Tune", "DescribeBestTrainingJob"], "TuningFailed"),
+        (["Tune", "TuneWarmStart", "DescribeBestTrainingJob"], "TuningFailed"),
         (
             ["StartAutopilot", "DescribeAutopilot", "DescribeBestCandidate", "StopAutopilot"],
             "AutopilotFailed",
@@ -169,14 +169,35 @@ def test_tuning_job_is_the_optimized_sync_integration_with_security_flags(
     assert tune["TimeoutSeconds"] > 0
 
 
+@pytest.mark.parametrize("tune", ["Tune", "TuneWarmStart"])
 def test_tuning_is_never_retried_its_failure_goes_to_the_branch_catch(
-    states: dict[str, dict[str, Any]],
+    states: dict[str, dict[str, Any]], tune: str
 ) -> None:
     # The optimized integration reports quota, validation and access errors under the same name as a
     # throttle: a retrier would repeat permanent errors and re-create a job that already runs.
-    assert "Retry" not in states["Tune"]
-    (catch,) = states["Tune"]["Catch"]
+    assert "Retry" not in states[tune]
+    (catch,) = states[tune]["Catch"]
     assert catch["ErrorEquals"] == ["States.ALL"] and catch["Next"] == "HasTuningFailedCause"
+
+
+def test_a_warm_start_is_chosen_only_when_the_run_has_one(states: dict[str, dict[str, Any]]) -> None:
+    # Given the Choice that starts the tuning branch
+    choice = states["IsWarmStart"]
+    # Then a run object with tuning.warm_start goes to the warm state, any other to the cold one
+    assert choice["Choices"] == [
+        {"Variable": "$.run.tuning.warm_start", "IsPresent": True, "Next": "TuneWarmStart"}
+    ]
+    assert choice["Default"] == "Tune"
+    # And the cold state never reads WarmStartConfig (an absent path would fail the execution, uncaught)
+    cold, warm = states["Tune"], states["TuneWarmStart"]
+    assert "WarmStartConfig.$" not in cold["Parameters"]
+    assert warm["Parameters"]["WarmStartConfig.$"] == "$.run.tuning.warm_start"
+    # And otherwise the two states are one: same job, security flags, result and next state
+    assert {k: v for k, v in warm["Parameters"].items() if k != "WarmStartConfig.$"} == cold["Parameters"]
+    assert {k: v for k, v in warm.items() if k != "Parameters"} == {
+        k: v for k, v in cold.items() if k != "Parameters"
+    }
+    assert cold["Next"] == "DescribeBestTrainingJob"
 
 
 def test_autopilot_is_created_with_kms_and_encryption_and_never_deploys_itself(

@@ -265,3 +265,135 @@ def test_a_trial_reaching_the_target_ends_the_job(sm, dataset):
 def test_local_convergence_compares_the_last_window_with_the_best_before(values, converged):
     assert tuning.convergence_window(12) == 3
     assert tuning.converged(values, maximize=True, max_jobs=12) is converged
+
+
+def test_a_warm_start_continues_from_its_parent_within_narrowed_ranges(sm, dataset):
+    # Given a completed parent job
+    sm.create_hyper_parameter_tuning_job(**tuning_request("tune-parent", dataset["prefix"], "Bayesian"))
+    parent = wait_tuning(sm, "tune-parent")
+    # When a child warm-starts from it with a narrowed eta range
+    child = tuning_request(
+        "tune-child",
+        dataset["prefix"],
+        "Bayesian",
+        ResourceLimits={"MaxNumberOfTrainingJobs": 2, "MaxParallelTrainingJobs": 1},
+    )
+    child["HyperParameterTuningJobConfig"]["ParameterRanges"]["ContinuousParameterRanges"][0].update(
+        MinValue="0.1", MaxValue="0.4", ScalingType="Linear"
+    )
+    warm = {
+        "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": "tune-parent"}],
+        "WarmStartType": "IdenticalDataAndAlgorithm",
+    }
+    sm.create_hyper_parameter_tuning_job(**child, WarmStartConfig=warm)
+    job = wait_tuning(sm, "tune-child")
+    # Then it ran its own trials, shows its warm start, and the best of itself and its parent
+    assert job["HyperParameterTuningJobStatus"] == "Completed"
+    assert job["TrainingJobStatusCounters"]["Completed"] == 2
+    assert job["WarmStartConfig"] == warm
+    values = [
+        j["BestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] for j in (parent, job)
+    ]
+    assert job["OverallBestTrainingJob"]["FinalHyperParameterTuningJobObjectiveMetric"]["Value"] == max(
+        values
+    )
+    assert "OverallBestTrainingJob" not in parent  # a cold start has none
+
+
+def test_seeding_takes_the_parents_trials_that_lie_within_the_new_ranges():
+    # Given a child's space: a narrowed eta, a reverse-log subsample, an integer depth, a categorical booster
+    space = {
+        "eta": optuna.distributions.FloatDistribution(0.1, 0.4),
+        "subsample": optuna.distributions.FloatDistribution(1 - 0.99, 1 - 0.5, log=True),
+        "max_depth": optuna.distributions.IntDistribution(2, 6),
+        "booster": optuna.distributions.CategoricalDistribution(["gbtree", "dart"]),
+    }
+    inside = {"eta": "0.2", "subsample": "0.9", "max_depth": "4", "booster": "dart"}
+    prior = [
+        (inside, 0.91),
+        ({**inside, "eta": "0.05"}, 0.95),  # outside the narrowed eta range
+        ({**inside, "max_depth": "4.5"}, 0.93),  # not an integer
+        ({**inside, "booster": "gblinear"}, 0.92),  # not one of the choices
+        ({k: v for k, v in inside.items() if k != "max_depth"}, 0.94),  # the parent never set it
+    ]
+    study = optuna.create_study(direction="maximize")
+    # When the study is seeded
+    added = tuning.seed_study(study, space, {"subsample"}, prior)
+    # Then only the trial inside every range is a finished trial of the study, in the sampler's own space
+    assert added == 1
+    (trial,) = study.trials
+    assert trial.value == 0.91
+    assert trial.params == {"eta": 0.2, "subsample": pytest.approx(0.1), "max_depth": 4, "booster": "dart"}
+
+
+def _warm_child(dataset: dict[str, Any], name: str, **config: Any) -> dict[str, Any]:
+    request = tuning_request(name, dataset["prefix"], "Bayesian", **config)
+    request["WarmStartConfig"] = {
+        "ParentHyperParameterTuningJobs": [{"HyperParameterTuningJobName": "tune-base"}],
+        "WarmStartType": "TransferLearning",
+    }
+    return request
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            {"HyperParameterTuningJobObjective": {"Type": "Minimize", "MetricName": "validation:logloss"}},
+            "the same as the objective metric of its parent tuning jobs: tune-base has validation:auc",
+        ),
+        (
+            {
+                "ParameterRanges": {
+                    "ContinuousParameterRanges": [{"Name": "gamma", "MinValue": "0", "MaxValue": "2"}],
+                    "IntegerParameterRanges": [{"Name": "max_depth", "MinValue": "2", "MaxValue": "5"}],
+                }
+            },
+            "The set of tunable plus static HyperParameter names is not the same across current and parent "
+            "tuning jobs.",
+        ),
+        (
+            {
+                "ParameterRanges": {
+                    "ContinuousParameterRanges": [{"Name": "eta", "MinValue": "0.05", "MaxValue": "0.5"}],
+                    "CategoricalParameterRanges": [{"Name": "max_depth", "Values": ["2", "3"]}],
+                }
+            },
+            "The type of hyperparameter max_depth is integer in parent tuning job tune-base and categorical",
+        ),
+    ],
+)
+def test_a_warm_start_sagemaker_refuses_is_refused_at_create(sm, dataset, change, message):
+    # Given a completed parent
+    sm.create_hyper_parameter_tuning_job(
+        **tuning_request(
+            "tune-base",
+            dataset["prefix"],
+            ResourceLimits={"MaxNumberOfTrainingJobs": 1, "MaxParallelTrainingJobs": 1},
+        )
+    )
+    wait_tuning(sm, "tune-base")
+    # When a child breaks one of the warm-start restrictions, Then the create is refused
+    with pytest.raises(ClientError) as err:
+        sm.create_hyper_parameter_tuning_job(**_warm_child(dataset, "tune-bad", **change))
+    assert err.value.response["Error"]["Code"] == "ValidationException"
+    assert message in err.value.response["Error"]["Message"]
+
+
+def test_a_parent_still_running_or_missing_is_refused(sm, dataset):
+    request = tuning_request(
+        "tune-base",
+        dataset["prefix"],
+        ResourceLimits={"MaxNumberOfTrainingJobs": 1, "MaxParallelTrainingJobs": 1},
+    )
+    request["TrainingJobDefinition"]["StaticHyperParameters"]["num_round"] = "100000"
+    sm.create_hyper_parameter_tuning_job(**request)
+    with pytest.raises(ClientError, match="The parent tuning job tune-base is InProgress"):
+        sm.create_hyper_parameter_tuning_job(**_warm_child(dataset, "tune-early-child"))
+    sm.stop_hyper_parameter_tuning_job(HyperParameterTuningJobName="tune-base")
+    wait_tuning(sm, "tune-base")
+    missing = _warm_child(dataset, "tune-orphan")
+    missing["WarmStartConfig"]["ParentHyperParameterTuningJobs"] = [{"HyperParameterTuningJobName": "nope"}]
+    with pytest.raises(ClientError) as err:
+        sm.create_hyper_parameter_tuning_job(**missing)
+    assert err.value.response["Error"]["Code"] == "ResourceNotFound"
