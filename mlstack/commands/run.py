@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import random
 import re
@@ -16,10 +17,11 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.live import Live
 from rich.table import Table
 
-from contracts.names import RunNames
+from contracts import warm_start
+from contracts.names import RunNames, run_names, tuning_job_name
 from contracts.run import Run
 from contracts.run_options import RUN_OPTIONS, Flag, stage_defaults
-from handlers.common.aws_errors import error_code
+from handlers.common.aws_errors import error_code, is_not_found
 from handlers.common.errors import InvalidInput
 from handlers.common.settings import Settings
 from handlers.validate_input.handler import over_budget, validate
@@ -67,6 +69,18 @@ def _add_overrides(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument("--objective", help="tuning objective, e.g. validation:logloss")
     group.add_argument("--tuning-ranges", metavar="JSON", help='e.g. \'{"eta": {"min": 0.05, "max": 0.3}}\'')
+    group.add_argument(
+        "--warm-start",
+        nargs="+",
+        metavar="RUN",
+        help=f"start tuning from these runs' tuning jobs (run ids or execution names; at most "
+        f"{warm_start.MAX_PARENTS}, SageMaker's limit)",
+    )
+    group.add_argument(
+        "--warm-start-type",
+        choices=warm_start.TYPES,
+        help="default: IdenticalDataAndAlgorithm when the parents ran on this dataset, else TransferLearning",
+    )
     group.add_argument(
         "--set",
         action="append",
@@ -134,12 +148,39 @@ def build_input(args: argparse.Namespace) -> dict[str, Any]:
             given["tuning_ranges"] = json.loads(args.tuning_ranges)
         except json.JSONDecodeError as err:
             raise UsageError(f"--tuning-ranges: not valid JSON ({err})") from None
+    if args.warm_start:
+        given["warm_start"] = list(args.warm_start)
+    if args.warm_start_type is not None:
+        given["warm_start_type"] = args.warm_start_type
     for pair in args.set:
         key, sep, text = pair.partition("=")
         if not sep or not key:
             raise UsageError(f"--set: expected KEY=VALUE, got {pair!r}")
         given[key.strip()] = _value(text)
     return given
+
+
+def resolve_run_id(sm: Any, target: Target, run: str) -> str:
+    """A run id for RUN, given as a run id, execution name or ARN: the one whose tuning job exists.
+
+    RUN itself when neither has one: ValidateInput then names it as a run without a tuning job.
+    """
+    candidates = [run]
+    with contextlib.suppress(ValueError):  # not a valid execution name: a run id, or nothing
+        candidates.append(
+            run_names(target.name_prefix, target.state_machine_arn, run.rsplit(":", 1)[-1]).run_id
+        )
+    for candidate in candidates:
+        try:
+            sm.describe_hyper_parameter_tuning_job(
+                HyperParameterTuningJobName=tuning_job_name(target.name_prefix, candidate)
+            )
+        except ClientError as err:
+            if is_not_found(err) or error_code(err) == "ValidationException":
+                continue
+            raise
+        return candidate
+    return run
 
 
 def default_name(dataset: str, now: datetime, rng: random.Random = _SYSTEM_RANDOM) -> str:
@@ -184,7 +225,9 @@ def check_input(
         stack_name=target.name,
         stage_defaults=stage_defaults(stage),
     )
-    return validate(event, config, s3, enforce_budget=enforce_budget)
+    return validate(
+        event, config, s3, sagemaker=lambda: target.aws.client("sagemaker"), enforce_budget=enforce_budget
+    )
 
 
 def plan(
@@ -192,6 +235,9 @@ def plan(
 ) -> tuple[str, dict[str, Any], Run]:
     """Execution name, input and the run ValidateInput plans; UsageError or InvalidInput if it cannot run."""
     given = build_input(args)
+    if given.get("warm_start"):
+        sm = target.aws.client("sagemaker")
+        given["warm_start"] = [resolve_run_id(sm, target, str(run)) for run in given["warm_start"]]
     stage = stage_of(args)  # reads cdk.json once
     now = datetime.now(UTC)
     name = args.name or default_name(str(given["dataset"]), now)
