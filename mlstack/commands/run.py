@@ -8,7 +8,7 @@ import json
 import random
 import re
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -29,6 +29,8 @@ from handlers.validate_input.options import KNOWN_KEYS
 from handlers.validate_input.plan import iso_utc
 from mlstack.commands import error, tty_console
 from mlstack.commands.costs import cost_summary_lines, estimate_notes, estimate_rows
+from mlstack.commands.ranges import Narrowed, find_board, suggest_ranges
+from mlstack.narrowing import NarrowingError
 from mlstack.progress import Snapshot, plain_line, rows
 from mlstack.stack import StackError, Target, add_target_arguments, resolve, stage_of
 from mlstack.tables import metrics_table, show
@@ -75,6 +77,12 @@ def _add_overrides(parser: argparse.ArgumentParser) -> None:
         metavar="RUN",
         help=f"start tuning from these runs' tuning jobs (run ids or execution names; at most "
         f"{warm_start.MAX_PARENTS}, SageMaker's limit)",
+    )
+    group.add_argument(
+        "--narrow-from",
+        metavar="RUN",
+        help="tune within ranges narrowed from RUN's trials (as `mlstack ranges suggest RUN` prints "
+        "them), warm-started from RUN",
     )
     group.add_argument(
         "--warm-start-type",
@@ -230,11 +238,43 @@ def check_input(
     )
 
 
+def narrow_from(args: argparse.Namespace, target: Target, given: dict[str, Any]) -> Narrowed | None:
+    """--narrow-from RUN: RUN's narrowed ranges become the input's tuning_ranges, RUN its first parent."""
+    if not getattr(args, "narrow_from", None):
+        return None
+    if "tuning_ranges" in given:
+        raise UsageError("--narrow-from sets the tuning ranges itself: leave --tuning-ranges out")
+    found = find_board(target, args.narrow_from)
+    if found is None:
+        raise UsageError(
+            f"--narrow-from: no leaderboard for {args.narrow_from!r} in {target.name} (as a run id or an "
+            "execution name; Evaluate or Cleanup writes it when a run ends)"
+        )
+    try:
+        narrowed = suggest_ranges(target, *found)
+    except NarrowingError as err:
+        raise UsageError(f"--narrow-from {args.narrow_from}: {err}") from None
+    given["tuning_ranges"] = narrowed.tuning_ranges
+    others = [run for run in given.get("warm_start") or [] if run != narrowed.run_id]
+    given["warm_start"] = [narrowed.run_id, *others]
+    return narrowed
+
+
 def plan(
-    args: argparse.Namespace, target: Target, s3: Any, *, enforce_budget: bool = True
+    args: argparse.Namespace,
+    target: Target,
+    s3: Any,
+    *,
+    enforce_budget: bool = True,
+    say: Callable[[str], None] = lambda _: None,
 ) -> tuple[str, dict[str, Any], Run]:
     """Execution name, input and the run ValidateInput plans; UsageError or InvalidInput if it cannot run."""
     given = build_input(args)
+    narrowed = narrow_from(args, target, given)
+    if narrowed is not None:
+        say(f"ranges narrowed from run {narrowed.run_id}, which this run warm-starts from:")
+        for line in narrowed.lines():
+            say(f"  {line}")
     if given.get("warm_start"):
         sm = target.aws.client("sagemaker")
         given["warm_start"] = [resolve_run_id(sm, target, str(run)) for run in given["warm_start"]]
@@ -384,7 +424,13 @@ def run_command(args: argparse.Namespace) -> int:
     """Handle `mlstack run`."""
     try:
         target = resolve(args)
-        name, given, run = plan(args, target, target.aws.client("s3"), enforce_budget=not args.estimate)
+        name, given, run = plan(
+            args,
+            target,
+            target.aws.client("s3"),
+            enforce_budget=not args.estimate,
+            say=(lambda _: None) if args.json else print,
+        )
         names = RunNames(**run["names"])
     except (UsageError, InvalidInput, ConfigError) as err:
         error(str(err))
