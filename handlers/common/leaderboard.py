@@ -75,9 +75,38 @@ def autopilot_candidates(sm: SageMakerClient, job_name: str) -> list[JsonDict]:
                     "created": _iso(candidate.get("CreationTime")),
                     # SageMaker carries a candidate's training time as its CreationTime → EndTime.
                     "seconds": _seconds(candidate.get("CreationTime"), candidate.get("EndTime")),
+                    **candidate_record(candidate),
                 }
             )
     return candidates
+
+
+def candidate_record(candidate: Mapping[str, Any]) -> JsonDict:
+    """What a candidate is, as SageMaker lists it: its steps, its metrics, where its reports are."""
+    properties: Mapping[str, Any] = candidate.get("CandidateProperties") or {}
+    locations: Mapping[str, Any] = properties.get("CandidateArtifactLocations") or {}
+    return {
+        "steps": [
+            {
+                "type": step.get("CandidateStepType"),
+                "name": step.get("CandidateStepName"),
+                "arn": step.get("CandidateStepArn"),
+            }
+            for step in candidate.get("CandidateSteps") or []
+        ],
+        "metrics": [
+            {
+                "name": m.get("StandardMetricName") or m.get("MetricName"),
+                "set": m.get("Set"),
+                "value": m.get("Value"),
+            }
+            for m in properties.get("CandidateMetrics") or []
+        ],
+        "artifacts": {
+            "model_insights": locations.get("ModelInsights"),
+            "explainability": locations.get("Explainability"),
+        },
+    }
 
 
 def best(entries: list[JsonDict], maximize: bool) -> JsonDict | None:

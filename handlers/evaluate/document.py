@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from contracts.reports import DataSummary
 from handlers.common.json_types import JsonDict
 from handlers.evaluate.metrics import PRIMARY
 from handlers.evaluate.scoring import VariantResult
@@ -104,8 +105,9 @@ def evaluation_document(
     timings: Mapping[str, float],
     validation: TestSet | str | None = None,
     cost: JsonDict | None = None,
+    data: DataSummary | None = None,
 ) -> JsonDict:
-    """Per-variant metrics, the winner and how it was chosen, test rows, thresholds, cost, timings."""
+    """Per-variant metrics and insight, the winner and how, test rows, thresholds, the data, cost, timings."""
     primary, higher = PRIMARY[str(run["problem_type"])]
     metric = winner[1] if winner else None
     return {
@@ -135,6 +137,7 @@ def evaluation_document(
             }
             for r in results
         },
+        "data": data,
         "cost": cost,
         "timings": dict(timings),
     }

@@ -24,7 +24,9 @@ from handlers.common.s3io import write_encrypted
 from handlers.common.s3uri import S3Uri, parse_s3_uri
 from handlers.common.settings import settings
 from handlers.evaluate.billing import run_usage
+from handlers.evaluate.candidates import describe_candidates
 from handlers.evaluate.document import cost_block, evaluation_document, summary
+from handlers.evaluate.exploration import data_summary
 from handlers.evaluate.metrics import pick_winner
 from handlers.evaluate.report_html import render_report
 from handlers.evaluate.scoring import Invoke, endpoint_invoker, score_all
@@ -99,6 +101,8 @@ def run_evaluation(event: Mapping[str, Any], services: Services, **limits: Any) 
     scored = time.monotonic()
     winner = pick_winner(str(run["problem_type"]), {r.variant: r.metrics for r in results if r.metrics})
     board = build_leaderboard(services.sagemaker, run)
+    describe_candidates(services.s3, board, str(run["autopilot"]["output_path"]))
+    data = data_summary(services.s3, str(dataset["uri"]))
     priced = time.monotonic()
     cost = actual_cost(services, run, list(results))
     # score_s stays the test rows' time (what throughput figures divide by); thresholds are apart.
@@ -111,11 +115,11 @@ def run_evaluation(event: Mapping[str, Any], services: Services, **limits: Any) 
         "leaderboard_s": round(priced - scored, 3),
         "cost_s": round(time.monotonic() - priced, 3),
     }
-    document = evaluation_document(run, results, winner, len(test.labels), timings, validation, cost)
+    document = evaluation_document(run, results, winner, len(test.labels), timings, validation, cost, data)
     evaluation_uri, report_uri = prefix.join("evaluation.json"), prefix.join("report.html")
     _write_json(services, evaluation_uri, document)
     _write_json(services, prefix.join("leaderboard.json"), board)
-    html = render_report(document, board, results, test.labels)
+    html = render_report(document, board)
     write_encrypted(services.s3, report_uri, html.encode(), "text/html; charset=utf-8", services.key_arn)
     if winner is None:
         errors = "; ".join(f"{r.variant}: {r.error}" for r in results) or "no finalists were deployed"

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from html import escape
 
 WIDTH = 640
 MARGIN_LEFT, MARGIN_RIGHT, MARGIN_TOP, MARGIN_BOTTOM = 64, 16, 28, 40
 COLORS = {"point": "#4a78b5", "best": "#d9822b", "bar": "#7a9cc6", "highlight": "#2e7d32", "axis": "#555"}
+# One colour per series of a line chart (finalists), distinguishable in grey scale too.
+SERIES = ("#2e5eaa", "#d9822b", "#2e7d32", "#8e44ad", "#b00020", "#555555")
 
 
 def fmt(value: float | None) -> str:
@@ -41,11 +43,20 @@ def _span(values: Sequence[float]) -> tuple[float, float]:
 class _Axes:
     """Maps data to pixels inside the plot area and draws the frame with min/max ticks."""
 
-    def __init__(self, xs: Sequence[float], ys: Sequence[float], height: int) -> None:
-        self.x0, self.x1 = _span(xs)
-        self.y0, self.y1 = _span(ys)
+    def __init__(
+        self,
+        xs: Sequence[float],
+        ys: Sequence[float],
+        height: int,
+        x_format: Callable[[float], str] = fmt,
+        fixed: tuple[float, float, float, float] | None = None,
+    ) -> None:
+        # `fixed`: (x0, x1, y0, y1) when the axes' range is known (rates: 0 to 1), not the data's.
+        self.x0, self.x1 = _span(xs) if fixed is None else fixed[:2]
+        self.y0, self.y1 = _span(ys) if fixed is None else fixed[2:]
         self.left, self.right = MARGIN_LEFT, WIDTH - MARGIN_RIGHT
         self.top, self.bottom = MARGIN_TOP, height - MARGIN_BOTTOM
+        self.x_format = x_format
 
     def x(self, value: float) -> float:
         return self.left + (value - self.x0) / (self.x1 - self.x0) * (self.right - self.left)
@@ -68,7 +79,7 @@ class _Axes:
         for value in (self.x0, self.x1):
             parts.append(
                 f'<text x="{self.x(value):.1f}" y="{self.bottom + 14}" text-anchor="middle" class="tick">'
-                f"{escape(fmt(value))}</text>"
+                f"{escape(self.x_format(value))}</text>"
             )
         parts.append(
             f'<text x="{(self.left + self.right) / 2}" y="{self.bottom + 32}" text-anchor="middle" '
@@ -107,13 +118,18 @@ def trials_chart(objectives: Sequence[float | None], maximize: bool, title: str,
 
 
 def bar_chart(
-    items: Sequence[tuple[str, float]], title: str, value_label: str, highlight: frozenset[str] = frozenset()
+    items: Sequence[tuple[str, float]],
+    title: str,
+    value_label: str,
+    highlight: frozenset[str] = frozenset(),
+    *,
+    kind: str = "bars",
 ) -> str:
     """Horizontal bars, one per (label, value), in the order given; `highlight` labels drawn in green."""
     row = 20
     height = MARGIN_TOP + row * max(1, len(items)) + 30
     if not items:
-        return _open("bars", title, 60) + '<text x="20" y="44">Nothing to show.</text></svg>'
+        return _open(kind, title, 60) + '<text x="20" y="44">Nothing to show.</text></svg>'
     low = min(0.0, *(v for _, v in items))
     high = max(0.0, *(v for _, v in items)) or 1.0
     left, right = 220, WIDTH - 70
@@ -121,7 +137,7 @@ def bar_chart(
     def x(value: float) -> float:
         return left + (value - low) / (high - low) * (right - left)
 
-    parts = [_open("bars", title, height)]
+    parts = [_open(kind, title, height)]
     for i, (label, value) in enumerate(items):
         y = MARGIN_TOP + i * row
         start, end = sorted((x(0.0), x(value)))
@@ -199,5 +215,124 @@ def residual_chart(predicted: Sequence[float], residuals: Sequence[float], title
         f'fill="{COLORS["point"]}" fill-opacity="0.6"/>'
         for p, r in zip(predicted, residuals, strict=True)
     )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _legend(labels: Sequence[str], x: float, y: float) -> str:
+    return "".join(
+        f'<rect x="{x}" y="{y + i * 16 - 9}" width="12" height="4" fill="{SERIES[i % len(SERIES)]}"/>'
+        f'<text x="{x + 18}" y="{y + i * 16 - 4}" class="tick">{escape(label)}</text>'
+        for i, label in enumerate(labels)
+    )
+
+
+def curve_chart(
+    kind: str,
+    series: Sequence[tuple[str, Sequence[float], Sequence[float]]],
+    title: str,
+    x_label: str,
+    y_label: str,
+    *,
+    diagonal: bool = False,
+) -> str:
+    """Curves on the unit square (rates), one polyline per (label, xs, ys), with a legend.
+
+    `diagonal`: the line of a model that ranks at random (ROC curves).
+    """
+    height = 300
+    drawn = [s for s in series if s[1]]
+    if not drawn:
+        return _open(kind, title, 60) + '<text x="20" y="44">No curve to draw.</text></svg>'
+    axes = _Axes([0.0, 1.0], [0.0, 1.0], height, fixed=(0.0, 1.0, 0.0, 1.0))
+    parts = [_open(kind, title, height), axes.frame(x_label, y_label)]
+    if diagonal:
+        parts.append(
+            f'<line class="chance" x1="{axes.x(0):.1f}" y1="{axes.y(0):.1f}" x2="{axes.x(1):.1f}" '
+            f'y2="{axes.y(1):.1f}" stroke="#999" stroke-dasharray="4 3"/>'
+        )
+    for i, (label, xs, ys) in enumerate(series):
+        points = " ".join(f"{axes.x(x):.1f},{axes.y(y):.1f}" for x, y in zip(xs, ys, strict=True))
+        parts.append(
+            f'<polyline class="curve" data-series="{escape(label)}" points="{points}" fill="none" '
+            f'stroke="{SERIES[i % len(SERIES)]}" stroke-width="2"><title>{escape(label)}</title></polyline>'
+        )
+    parts.append(_legend([label for label, _, _ in series], axes.right - 200, axes.bottom - 14 * len(series)))
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def scatter_chart(
+    kind: str,
+    xs: Sequence[float],
+    ys: Sequence[float],
+    title: str,
+    x_label: str,
+    y_label: str,
+    *,
+    identity: bool = False,
+    log_x: bool = False,
+    highlight: int | None = None,
+) -> str:
+    """Points (x, y); `identity` draws y = x (predicted against actual), `log_x` a logarithmic x axis.
+
+    `highlight`: the index of a point drawn larger in the highlight colour (the best trial).
+    """
+    height = 260
+    pairs = [
+        (x, y)
+        for x, y in zip(xs, ys, strict=True)
+        if math.isfinite(x) and math.isfinite(y) and (x > 0 or not log_x)
+    ]
+    if not pairs:
+        return _open(kind, title, 60) + '<text x="20" y="44">No points to draw.</text></svg>'
+    px = [math.log10(x) if log_x else x for x, _ in pairs]
+    py = [y for _, y in pairs]
+    span = [*px, *py] if identity else None
+    axes = _Axes(
+        span or px,
+        span or py,
+        height,
+        x_format=(lambda v: fmt(10**v)) if log_x else fmt,
+    )
+    parts = [_open(kind, title, height), axes.frame(x_label + (" (log scale)" if log_x else ""), y_label)]
+    if identity:
+        low, high = max(axes.x0, axes.y0), min(axes.x1, axes.y1)
+        parts.append(
+            f'<line class="identity" x1="{axes.x(low):.1f}" y1="{axes.y(low):.1f}" x2="{axes.x(high):.1f}" '
+            f'y2="{axes.y(high):.1f}" stroke="{COLORS["best"]}" stroke-dasharray="4 3"/>'
+        )
+    for i, ((x, y), lx) in enumerate(zip(pairs, px, strict=True)):
+        best = i == highlight
+        parts.append(
+            f'<circle cx="{axes.x(lx):.1f}" cy="{axes.y(y):.1f}" r="{4.5 if best else 2.8}" '
+            f'fill="{COLORS["highlight"] if best else COLORS["point"]}" fill-opacity="{1 if best else 0.6}">'
+            f"<title>{escape(fmt(x))}: {escape(fmt(y))}</title></circle>"
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def category_chart(
+    kind: str, values: Sequence[str], ys: Sequence[float], title: str, x_label: str, y_label: str
+) -> str:
+    """Points per category (a categorical hyperparameter against the objective), categories in order seen."""
+    height = 260
+    if not values:
+        return _open(kind, title, 60) + '<text x="20" y="44">No points to draw.</text></svg>'
+    order = list(dict.fromkeys(values))
+    axes = _Axes([0.0, float(len(order) - 1)], list(ys), height, x_format=lambda v: "")
+    parts = [_open(kind, title, height), axes.frame(x_label, y_label)]
+    for i, name in enumerate(order):
+        parts.append(
+            f'<text x="{axes.x(i):.1f}" y="{axes.bottom + 26}" text-anchor="middle" class="tick">'
+            f"{escape(name[:12])}</text>"
+        )
+    for value, y in zip(values, ys, strict=True):
+        parts.append(
+            f'<circle cx="{axes.x(order.index(value)):.1f}" cy="{axes.y(y):.1f}" r="3" '
+            f'fill="{COLORS["point"]}" fill-opacity="0.6"><title>{escape(value)}: {escape(fmt(y))}</title>'
+            "</circle>"
+        )
     parts.append("</svg>")
     return "".join(parts)

@@ -35,6 +35,8 @@ SHARED_SOURCES = (
     "training/tuning_ranges.py",
 )
 RUNTIME = lambda_.Runtime.PYTHON_3_14
+# Every run's Autopilot output in the artifacts bucket (ValidateInput plans jobs/<run_id>/autopilot/).
+AUTOPILOT_OUTPUTS = "jobs/*/autopilot/*"
 _HANDLER_SAGEMAKER_KINDS = (
     "training-job",
     "endpoint",
@@ -149,8 +151,10 @@ class PipelineFunctions(Construct):
         """Each handler gets what its code calls, on this stack's resources only."""
         prefixed = f"{self._config.name_prefix}-*"
         data_bucket.grant_read(self.validate_input, "datasets/*")
-        data_bucket.grant_read(self.evaluate, "datasets/*")
+        data_bucket.grant_read(self.evaluate, "datasets/*")  # the test set, and the data's exploration
         artifacts_bucket.grant_put(self.evaluate, "reports/*")
+        # What Autopilot's candidates point to (their definitions and reports), under the run's job output.
+        artifacts_bucket.grant_read(self.evaluate, AUTOPILOT_OUTPUTS)
         self._key.grant_encrypt_decrypt(self.evaluate)
         self._allow(
             self.check_quotas,
@@ -226,6 +230,7 @@ class PipelineFunctions(Construct):
                 for arn in [
                     data_bucket.arn_for_objects("datasets/*"),
                     artifacts_bucket.arn_for_objects("reports/*"),
+                    artifacts_bucket.arn_for_objects(AUTOPILOT_OUTPUTS),
                     *(sagemaker_arn(kind, prefixed) for kind in _HANDLER_SAGEMAKER_KINDS),
                 ]
             ),
@@ -237,7 +242,8 @@ class PipelineFunctions(Construct):
                 "AwsSolutions-IAM5",
                 "X-Ray's PutTraceSegments/PutTelemetryRecords, Service Quotas' List* and SageMaker's "
                 "ListCandidatesForAutoMLJob support no resource ARNs; S3 and KMS rights are grants on the "
-                f"stack's own buckets (datasets/*, reports/*) and key; SageMaker rights are bounded to "
+                f"stack's own buckets (datasets/*, reports/*, {AUTOPILOT_OUTPUTS}) and key; SageMaker rights "
+                "are bounded to "
                 f"resources named '{prefixed}'.",
                 findings=findings,
             )

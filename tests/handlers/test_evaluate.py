@@ -85,7 +85,7 @@ class Endpoint:
         return (tuning_model if variant == "Tuning" else autopilot_model)(body)[0]
 
 
-def leaderboard_stubs(stub: Stubber, trials: int = 5) -> None:
+def leaderboard_stubs(stub: Stubber, trials: int = 5, candidates: list[dict[str, Any]] | None = None) -> None:
     """The tuning job's description, two pages of tuning trials, one page of Autopilot candidates."""
     arn = f"arn:aws:sagemaker:{REGION}:{ACCOUNT}:hyper-parameter-tuning-job/{NAMES.tuning_job}"
     stub.add_response(
@@ -140,7 +140,7 @@ def leaderboard_stubs(stub: Stubber, trials: int = 5) -> None:
         {"TrainingJobSummaries": summaries[3:]},
         {**query, "NextToken": "more"},
     )
-    candidates = [
+    candidates = candidates or [
         {
             "CandidateName": name,
             "FinalAutoMLJobObjectiveMetric": {"MetricName": "AUC", "Value": value},
@@ -282,12 +282,18 @@ def test_report_is_self_contained_html_with_the_charts(s3, binary_test_set, sage
     parser.feed(html)
     parser.close()
     charts = [attrs.get("data-chart") for tag, attrs in parser.tags if tag == "svg"]
-    # Objective per trial with its best-so-far line, three bar charts, a confusion matrix per variant
+    # Objective per trial with its best-so-far line, three bar charts, a confusion matrix per variant,
+    # ROC and precision-recall curves (a curve per variant that gave probabilities), each tuned
+    # hyperparameter against the objective
     assert charts.count("trials") == 1
     assert charts.count("bars") == 3
     assert charts.count("confusion") == 2
+    assert (charts.count("roc"), charts.count("pr"), charts.count("hyperparameter")) == (1, 1, 2)
     assert any(tag == "polyline" and attrs.get("class") == "best-so-far" for tag, attrs in parser.tags)
-    assert sum(1 for tag, _ in parser.tags if tag == "circle") == 5  # one point per trial
+    trials_chart = next(c for c in html.split("<svg")[1:] if 'data-chart="trials"' in c.split(">", 1)[0])
+    assert trials_chart.count("<circle") == 5  # one point per trial
+    roc_chart = next(c for c in html.split("<svg")[1:] if 'data-chart="roc"' in c.split(">", 1)[0])
+    assert roc_chart.count('class="curve"') == 2  # the Autopilot stand-in returns a probability too
     # Self-contained: no scripts, no linked files or fonts
     assert not any(tag in ("script", "link", "img", "iframe") for tag, _ in parser.tags)
     assert not any("src" in attrs or "href" in attrs for _, attrs in parser.tags)

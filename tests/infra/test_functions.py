@@ -12,7 +12,7 @@ from aws_cdk.assertions import Template
 from stacks.components.functions import handler_sources, stage_files
 from stacks.generate_xgboost_images import XGBOOST_VERSION, image_map
 from stacks.ml_stack import XGBOOST_IMAGES
-from tests.infra.conftest import as_list, flatten, logical_id, resources, statements
+from tests.infra.conftest import as_list, flatten, logical_id, resources, role_statements, statements
 
 HANDLERS = ("validate_input", "check_quotas", "plan_deployment", "evaluate", "cleanup")
 
@@ -168,3 +168,17 @@ def test_tuning_jobs_are_read_only_under_the_stacks_prefix(
     assert [flatten(r).rsplit(":", 1)[-1] for r in as_list(grant["Resource"])] == [
         "hyper-parameter-tuning-job/mlsdev-*"
     ]
+
+
+def test_evaluate_reads_autopilots_outputs_and_no_other_job_output(dev: Template) -> None:
+    # The report reads what Autopilot's candidates point to; the tuning trials' models stay unread
+    evaluate = logical_id(dev, "AWS::IAM::Role", "FunctionsEvaluateRole")
+    artifacts = logical_id(dev, "AWS::S3::Bucket", "StorageArtifactsBucket")
+    reads = [
+        flatten(r)
+        for s in role_statements(dev, evaluate)
+        if any(a.startswith("s3:GetObject") for a in as_list(s["Action"]))
+        for r in as_list(s["Resource"])
+    ]
+    on_artifacts = sorted(r for r in reads if artifacts in r)
+    assert on_artifacts == [f"${{{artifacts}.Arn}}", f"${{{artifacts}.Arn}}/jobs/*/autopilot/*"]
