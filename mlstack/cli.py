@@ -9,7 +9,19 @@ from collections.abc import Callable, Sequence
 # func(args) -> exit code. A new command is a new module here.
 COMMAND_MODULES: tuple[str, ...] = tuple(
     f"mlstack.commands.{name}"
-    for name in ("local", "data", "run", "report", "ranges", "costs", "prices", "quotas", "sweep", "demo")
+    for name in (
+        "local",
+        "data",
+        "run",
+        "report",
+        "ranges",
+        "compare",
+        "costs",
+        "prices",
+        "quotas",
+        "sweep",
+        "demo",
+    )
 )
 
 Handler = Callable[[argparse.Namespace], int]
