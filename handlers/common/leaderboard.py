@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -201,3 +203,68 @@ def build_leaderboard(sm: SageMakerClient, run: Mapping[str, Any]) -> JsonDict:
         },
         "warnings": warnings,
     }
+
+
+@dataclass(frozen=True)
+class HyperparameterSeries:
+    """One tuned hyperparameter against the objective: a point per scored trial, in launch order."""
+
+    name: str
+    categorical: bool
+    logarithmic: bool  # searched on a log scale (ScalingType Logarithmic): drawn on one
+    values: list[str]  # as SageMaker reports them (strings)
+    numbers: list[float]  # the values as numbers ([] when categorical)
+    objectives: list[float]
+    best: int | None  # index of the tuning job's best trial
+
+
+def _range_kinds(ranges: Any) -> dict[str, tuple[bool, bool]]:
+    """hyperparameter -> (categorical, logarithmic), from ParameterRanges as SageMaker describes them."""
+    kinds: dict[str, tuple[bool, bool]] = {}
+    if not isinstance(ranges, Mapping):
+        return kinds
+    for key in ("ContinuousParameterRanges", "IntegerParameterRanges", "CategoricalParameterRanges"):
+        for entry in ranges.get(key) or []:
+            kinds[str(entry.get("Name"))] = (
+                key.startswith("Categorical"),
+                entry.get("ScalingType") == "Logarithmic",
+            )
+    return kinds
+
+
+def _float(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def hyperparameter_series(tuning: Mapping[str, Any]) -> list[HyperparameterSeries]:
+    """Each hyperparameter the trials were given, against their objective (from leaderboard.json's tuning)."""
+    trials = [
+        t
+        for t in tuning.get("trials") or []
+        if isinstance(t.get("objective"), int | float) and not isinstance(t.get("objective"), bool)
+    ]
+    kinds = _range_kinds(tuning.get("ranges"))
+    best = next((i for i, t in enumerate(trials) if t.get("name") == tuning.get("best")), None)
+    series = []
+    for name in sorted({n for t in trials for n in (t.get("hyperparameters") or {})}):
+        values = [str((t.get("hyperparameters") or {}).get(name, "")) for t in trials]
+        numbers = [_float(v) for v in values]
+        categorical, logarithmic = kinds.get(name, (False, False))
+        categorical = categorical or any(n is None for n in numbers)
+        kept = [n for n in numbers if n is not None]
+        series.append(
+            HyperparameterSeries(
+                name=name,
+                categorical=categorical,
+                logarithmic=logarithmic and not categorical and min(kept, default=0.0) > 0,
+                values=values,
+                numbers=[] if categorical else kept,
+                objectives=[float(t["objective"]) for t in trials],
+                best=best,
+            )
+        )
+    return series

@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
+from handlers.common.leaderboard import hyperparameter_series
 from handlers.evaluate import svg
 from handlers.evaluate.threshold import DEFAULT_THRESHOLD
 
@@ -412,61 +413,29 @@ def _data_section(evaluation: Mapping[str, Any]) -> str:
 # --- the tuning job --------------------------------------------------------------------------------------
 
 
-def _range_kinds(tuning: Mapping[str, Any]) -> dict[str, tuple[str, bool]]:
-    """hyperparameter -> (Continuous | Integer | Categorical, logarithmic) from the job's ParameterRanges."""
-    ranges = tuning.get("ranges") or {}
-    kinds: dict[str, tuple[str, bool]] = {}
-    if not isinstance(ranges, Mapping):
-        return kinds
-    for key, kind in (
-        ("ContinuousParameterRanges", "Continuous"),
-        ("IntegerParameterRanges", "Integer"),
-        ("CategoricalParameterRanges", "Categorical"),
-    ):
-        for entry in ranges.get(key) or []:
-            kinds[str(entry.get("Name"))] = (kind, entry.get("ScalingType") == "Logarithmic")
-    return kinds
-
-
-def _number(value: Any) -> float | None:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def hyperparameter_charts(tuning: Mapping[str, Any]) -> list[str]:
     """Each tuned hyperparameter against the objective, one point per trial, the best trial highlighted."""
-    trials = [t for t in tuning.get("trials") or [] if isinstance(t.get("objective"), int | float)]
     metric = str((tuning.get("objective") or {}).get("MetricName", "objective"))
-    kinds = _range_kinds(tuning)
-    names = sorted({name for t in trials for name in (t.get("hyperparameters") or {})})
-    best = next((i for i, t in enumerate(trials) if t.get("name") == tuning.get("best")), None)
     charts = []
-    for name in names:
-        values = [(t.get("hyperparameters") or {}).get(name) for t in trials]
-        objectives = [float(t["objective"]) for t in trials]
-        kind, log = kinds.get(name, ("Continuous", False))
-        numbers = [_number(v) for v in values]
-        title = f"{name} against {metric}"
-        if kind == "Categorical" or any(n is None for n in numbers):
+    for series in hyperparameter_series(tuning):
+        title = f"{series.name} against {metric}"
+        if series.categorical:
             charts.append(
                 svg.category_chart(
-                    "hyperparameter", [str(v) for v in values], objectives, title, name, metric
+                    "hyperparameter", series.values, series.objectives, title, series.name, metric
                 )
             )
         else:
-            xs = [float(n or 0.0) for n in numbers]
             charts.append(
                 svg.scatter_chart(
                     "hyperparameter",
-                    xs,
-                    objectives,
+                    series.numbers,
+                    series.objectives,
                     title,
-                    name,
+                    series.name,
                     metric,
-                    log_x=log and min(xs) > 0,
-                    highlight=best,
+                    log_x=series.logarithmic,
+                    highlight=series.best,
                 )
             )
     return charts

@@ -11,6 +11,7 @@ import pytest
 
 from contracts.dataset_layout import EXPLORATION
 from contracts.reports import EXPLAINABILITY_FILE, MODEL_INSIGHTS_FILE, DataSummary
+from handlers.common.leaderboard import hyperparameter_series
 from handlers.evaluate.exploration import summarize
 from handlers.evaluate.handler import run_evaluation
 from tests.chromium import Element, parse
@@ -204,3 +205,43 @@ def test_the_best_candidates_are_shown_step_by_step_with_what_they_rely_on(
     assert "num_boost_round (fitted)" in shown.text()
     assert [s.attrs["data-chart"] for s in shown.find_all("svg")] == ["importance"]
     assert not sections[1].find_all("svg")
+
+
+def test_each_hyperparameter_is_set_against_the_objective_on_the_scale_it_was_searched():
+    tuning = {
+        "best": "t2",
+        "ranges": {
+            "ContinuousParameterRanges": [
+                {"Name": "eta", "MinValue": "0.01", "MaxValue": "0.5", "ScalingType": "Logarithmic"},
+                {"Name": "subsample", "MinValue": "0.5", "MaxValue": "1", "ScalingType": "Linear"},
+            ],
+            "CategoricalParameterRanges": [{"Name": "booster", "Values": ["gbtree", "dart"]}],
+        },
+        "trials": [
+            {
+                "name": "t1",
+                "objective": 0.8,
+                "hyperparameters": {"eta": "0.1", "subsample": "0.9", "booster": "dart"},
+            },
+            {
+                "name": "t0",
+                "objective": None,
+                "hyperparameters": {"eta": "0.3", "subsample": "0.6", "booster": "dart"},
+            },
+            {
+                "name": "t2",
+                "objective": 0.9,
+                "hyperparameters": {"eta": "0.02", "subsample": "0.7", "booster": "gbtree"},
+            },
+        ],
+    }
+    series = {s.name: s for s in hyperparameter_series(tuning)}
+    assert sorted(series) == ["booster", "eta", "subsample"]
+    # Trials without an objective have no point; the best trial is marked
+    assert series["eta"].numbers == [0.1, 0.02] and series["eta"].objectives == [0.8, 0.9]
+    assert series["eta"].best == 1
+    assert (series["eta"].logarithmic, series["subsample"].logarithmic) == (True, False)
+    assert series["booster"].categorical and series["booster"].values == ["dart", "gbtree"]
+    # Without the job's ranges, a value that is not a number still makes the parameter categorical
+    unranged = {s.name: s for s in hyperparameter_series({**tuning, "ranges": None})}
+    assert unranged["booster"].categorical and not unranged["eta"].logarithmic
