@@ -1,4 +1,4 @@
-"""The report's charts as PNG files (matplotlib, headless): tuning trials, leaderboard, confusion matrices."""
+"""The report's charts as PNG files (matplotlib, headless): what report.html draws, from its documents."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ matplotlib.use("Agg")  # no display: files only, and never a GUI backend in CI
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from handlers.common.leaderboard import hyperparameter_series
 from mlstack.leaderboard import (
     TOP,
     autopilot_maximize,
@@ -27,6 +28,7 @@ from mlstack.leaderboard import (
 DPI = 80  # small files: the README embeds one, the HTML report has the full-resolution SVGs
 BEST = "#2a9d8f"
 OTHER = "#9aa5b1"
+SERIES = ("#2e5eaa", "#d9822b", "#2e7d32", "#8e44ad", "#b00020")  # one per finalist
 
 
 def _save(figure: Figure, path: Path) -> Path:
@@ -126,3 +128,128 @@ def confusion_chart(matrix: Sequence[Sequence[int]], classes: Sequence[str], tit
 def file_name(text: str) -> str:
     """A variant name as a file name part."""
     return re.sub(r"[^A-Za-z0-9_-]+", "-", text).strip("-").lower() or "variant"
+
+
+def curves_chart(evaluation: Mapping[str, Any], path: Path) -> Path | None:
+    """Binary: every finalist's ROC and precision-recall curves on the test set, side by side."""
+    drawn = {v: e.get("insight") or {} for v, e in (evaluation.get("variants") or {}).items()}
+    drawn = {v: block for v, block in drawn.items() if block.get("roc")}
+    if not drawn:
+        return None
+    figure, (roc, pr) = plt.subplots(1, 2, figsize=(9, 4))
+    for i, (variant, block) in enumerate(drawn.items()):
+        auc = ((evaluation["variants"][variant].get("metrics") or {}).get("auc")) or 0.0
+        color = SERIES[i % len(SERIES)]
+        roc.plot(block["roc"]["x"], block["roc"]["y"], color=color, label=f"{variant} (AUC {auc:.3f})")
+        precision = block.get("average_precision") or 0.0
+        pr.plot(block["pr"]["x"], block["pr"]["y"], color=color, label=f"{variant} (AP {precision:.3f})")
+    roc.plot([0, 1], [0, 1], color=OTHER, linestyle="--", linewidth=1)
+    roc.set(title="ROC curve (test set)", xlabel="false positive rate", ylabel="true positive rate")
+    pr.set(title="Precision-recall curve (test set)", xlabel="recall", ylabel="precision")
+    for axes in (roc, pr):
+        axes.set(xlim=(0, 1), ylim=(0, 1.02))
+        axes.legend(loc="lower right" if axes is roc else "lower left", fontsize=8)
+        axes.grid(alpha=0.3)
+    return _save(figure, path)
+
+
+def class_scores_chart(evaluation: Mapping[str, Any], path: Path) -> Path | None:
+    """Multiclass: precision, recall and F1 of each class, a panel per finalist."""
+    drawn: dict[str, list[Mapping[str, Any]]] = {
+        v: list((e.get("insight") or {}).get("classes") or [])
+        for v, e in (evaluation.get("variants") or {}).items()
+        if (e.get("insight") or {}).get("classes")
+    }
+    if not drawn:
+        return None
+    figure, panels = plt.subplots(len(drawn), 1, figsize=(7, 2.6 * len(drawn)), squeeze=False)
+    for axes, (variant, classes) in zip(panels[:, 0], drawn.items(), strict=True):
+        names = [str(c["name"]) for c in classes]
+        xs = range(len(names))
+        for offset, (metric, color) in enumerate((("precision", OTHER), ("recall", SERIES[1]), ("f1", BEST))):
+            axes.bar(
+                [x + (offset - 1) * 0.27 for x in xs],
+                [c[metric] for c in classes],
+                0.27,
+                label=metric,
+                color=color,
+            )
+        axes.set_xticks(list(xs), names, rotation=45 if len(names) > 6 else 0, fontsize=8)
+        axes.set(title=f"{variant}: each class against the rest (test set)", ylim=(0, 1.05))
+        axes.legend(fontsize=7, ncols=3, loc="lower right")
+    return _save(figure, path)
+
+
+def prediction_chart(variant: str, insight: Mapping[str, Any], path: Path) -> Path | None:
+    """Regression: predicted against actual (with the line of a perfect model) and the residuals."""
+    actual, predicted = insight.get("actual") or [], insight.get("predicted") or []
+    if not actual:
+        return None
+    figure, (scatter, residuals) = plt.subplots(1, 2, figsize=(9, 4))
+    scatter.scatter(actual, predicted, s=8, alpha=0.5, color=SERIES[0])
+    low, high = min(*actual, *predicted), max(*actual, *predicted)
+    scatter.plot([low, high], [low, high], color=BEST, linestyle="--", linewidth=1)
+    shown = f"{len(actual)} of {insight.get('rows')} test rows"
+    scatter.set(title=f"{variant}: predicted against actual", xlabel=f"actual ({shown})", ylabel="predicted")
+    residuals.scatter(predicted, [a - p for a, p in zip(actual, predicted, strict=True)], s=8, alpha=0.5)
+    residuals.axhline(0, color=BEST, linestyle="--", linewidth=1)
+    residuals.set(title=f"{variant}: residuals", xlabel="predicted", ylabel="actual - predicted")
+    for axes in (scatter, residuals):
+        axes.grid(alpha=0.3)
+    return _save(figure, path)
+
+
+def hyperparameters_chart(board: Mapping[str, Any], path: Path) -> Path | None:
+    """Tuning: each hyperparameter against the objective, a point per trial, the best trial highlighted."""
+    tuning = board.get("tuning") or {}
+    series = hyperparameter_series(tuning)
+    if not series:
+        return None
+    metric = (tuning.get("objective") or {}).get("MetricName", "objective")
+    columns = min(3, len(series))
+    rows = -(-len(series) // columns)
+    figure, panels = plt.subplots(rows, columns, figsize=(3.3 * columns, 2.6 * rows), squeeze=False)
+    for axes, one in zip(panels.flat, series, strict=False):
+        xs: list[Any] = one.values if one.categorical else one.numbers
+        axes.scatter(xs, one.objectives, s=14, color=OTHER, zorder=3)
+        if one.best is not None:
+            axes.scatter([xs[one.best]], [one.objectives[one.best]], s=40, color=BEST, zorder=4, label="best")
+        if one.logarithmic:
+            axes.set_xscale("log")
+        axes.set(title=one.name, ylabel=metric)
+        axes.tick_params(labelsize=7)
+        axes.grid(alpha=0.3)
+    for axes in list(panels.flat)[len(series) :]:
+        axes.set_axis_off()
+    figure.suptitle(f"Tuning: each hyperparameter against {metric}", fontsize=10)
+    return _save(figure, path)
+
+
+def importance_chart(candidate: Mapping[str, Any], path: Path) -> Path | None:
+    """An Autopilot candidate's feature importance (how much its objective drops without each feature)."""
+    features = ((candidate.get("importance") or {}).get("features") or [])[::-1]
+    if not features:
+        return None
+    figure, axes = plt.subplots(figsize=(6, 0.9 + 0.28 * len(features)))
+    values = [float(f["importance"]) for f in features]
+    axes.barh([str(f["feature"]) for f in features], values, color=[BEST if v > 0 else OTHER for v in values])
+    axes.set(title=f"Autopilot {candidate.get('name')}: what it relies on", xlabel="importance")
+    axes.tick_params(axis="y", labelsize=8)
+    return _save(figure, path)
+
+
+def data_chart(data: Mapping[str, Any], path: Path) -> Path | None:
+    """The data as explored: each feature's score alone (suspected leakage highlighted)."""
+    scored = sorted(
+        (c for c in data.get("columns") or [] if c.get("single_feature") is not None),
+        key=lambda c: float(c["single_feature"]),
+    )[-TOP * 2 :]
+    if data.get("status") != "read" or not scored:
+        return None
+    metric = {"auc": "AUC", "r2": "R²"}.get(str(data.get("single_feature_metric")), "score")
+    figure, axes = plt.subplots(figsize=(6, 0.9 + 0.28 * len(scored)))
+    colors = [BEST if "suspected_leakage" in (c.get("warnings") or []) else OTHER for c in scored]
+    axes.barh([str(c["name"]) for c in scored], [float(c["single_feature"]) for c in scored], color=colors)
+    axes.set(title=f"{data.get('name')}: each feature alone, held-out {metric}", xlabel=metric)
+    axes.tick_params(axis="y", labelsize=8)
+    return _save(figure, path)

@@ -226,7 +226,9 @@ def _binary_insight(evaluation: Mapping[str, Any]) -> list[str]:
             "true positive rate",
             diagonal=True,
         ),
-        svg.curve_chart("pr", pr, "Precision-recall curve on the test set", "recall", "precision"),
+        svg.curve_chart(
+            "pr", pr, "Precision-recall curve on the test set", "recall", "precision", legend="bottom-left"
+        ),
         "</div>",
         '<p class="muted">A curve further up and to the left (ROC) or up and to the right (precision-recall) '
         "ranks the positive class better at every threshold. AP: average precision.</p>",
@@ -319,9 +321,8 @@ def _insight_section(evaluation: Mapping[str, Any]) -> str:
         "multiclass": _multiclass_insight,
         "regression": _regression_insight,
     }[problem_type](evaluation)
-    return _section(
-        "insight", "How each finalist behaves on the test set", *body, *_confusion_matrices(evaluation)
-    )
+    matrices = ['<div class="charts">', *_confusion_matrices(evaluation), "</div>"]
+    return _section("insight", "How each finalist behaves on the test set", *body, *matrices)
 
 
 # --- the data ------------------------------------------------------------------------------------------

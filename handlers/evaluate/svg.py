@@ -235,10 +235,12 @@ def curve_chart(
     y_label: str,
     *,
     diagonal: bool = False,
+    legend: str = "bottom-right",
 ) -> str:
     """Curves on the unit square (rates), one polyline per (label, xs, ys), with a legend.
 
-    `diagonal`: the line of a model that ranks at random (ROC curves).
+    `diagonal`: the line of a model that ranks at random (ROC curves). `legend`: the corner the curves
+    leave free (bottom-right for ROC, bottom-left for precision-recall).
     """
     height = 300
     drawn = [s for s in series if s[1]]
@@ -257,7 +259,8 @@ def curve_chart(
             f'<polyline class="curve" data-series="{escape(label)}" points="{points}" fill="none" '
             f'stroke="{SERIES[i % len(SERIES)]}" stroke-width="2"><title>{escape(label)}</title></polyline>'
         )
-    parts.append(_legend([label for label, _, _ in series], axes.right - 200, axes.bottom - 14 * len(series)))
+    left = axes.left + 12 if legend == "bottom-left" else axes.right - 200
+    parts.append(_legend([label for label, _, _ in series], left, axes.bottom - 14 * len(series)))
     parts.append("</svg>")
     return "".join(parts)
 

@@ -26,12 +26,27 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "report",
         help="download a run's report, print its tables, draw its charts",
         description="Download reports/<run_id>/ from the artifacts bucket; print the leaderboard and the "
-        "test-set metrics; write report.html and PNG charts (tuning trials, leaderboard, confusion "
-        "matrices) into --out.",
+        "test-set metrics; write report.html into --out and PNG charts (tuning trials and hyperparameters, "
+        "leaderboard, ROC and precision-recall curves, per-class scores or predicted against actual, "
+        "confusion matrices, the Autopilot candidates' feature importance, the data) into --png. With "
+        "--from, draw them from a report downloaded before, without AWS.",
         allow_abbrev=False,
     )
-    parser.add_argument("run", metavar="RUN", help="run id (as `mlstack run` prints), execution name or ARN")
+    parser.add_argument(
+        "run", metavar="RUN", nargs="?", help="run id (as `mlstack run` prints), execution name or ARN"
+    )
     parser.add_argument("--out", type=Path, help="directory to write to (default: reports/<run_id>)")
+    parser.add_argument(
+        "--png", type=Path, metavar="DIR", help="directory for the PNG charts (default: --out)"
+    )
+    parser.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="DIR",
+        help="a directory holding a run's evaluation.json and leaderboard.json: render report.html and the "
+        "charts from them (default --out: that directory)",
+    )
     parser.add_argument("--top", type=int, default=TOP, help="trials/candidates per job in the table")
     add_target_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
@@ -79,22 +94,41 @@ def download(s3: Any, bucket: str, run_id: str, out: Path) -> dict[str, Path]:
 
 
 def draw(evaluation: dict[str, Any], board: dict[str, Any], out: Path) -> tuple[list[Path], list[str]]:
-    """Every chart that the data allows; notes for those it does not."""
+    """Every chart that the documents allow, as PNGs in `out`; notes for those they do not."""
     from mlstack import charts  # matplotlib is slow to import: only when drawing
 
-    paths = [
+    out.mkdir(parents=True, exist_ok=True)
+    drawn: list[Path | None] = [
         charts.tuning_chart(board, out / "tuning.png"),
+        charts.hyperparameters_chart(board, out / "hyperparameters.png"),
         charts.leaderboard_chart(board, evaluation, out / "leaderboard.png"),
     ]
     notes: list[str] = []
     classes = list(evaluation.get("classes") or [])
+    problem_type = evaluation.get("problem_type")
+    variants = evaluation.get("variants") or {}
+    if problem_type == "binary":
+        drawn.append(charts.curves_chart(evaluation, out / "curves.png"))
+    elif problem_type == "multiclass":
+        drawn.append(charts.class_scores_chart(evaluation, out / "class-scores.png"))
+    else:
+        for variant, entry in variants.items():
+            path = out / f"prediction-{charts.file_name(variant)}.png"
+            drawn.append(charts.prediction_chart(variant, entry.get("insight") or {}, path))
+    if variants and not any(entry.get("insight") for entry in variants.values()):
+        notes.append("this evaluation.json predates per-finalist insight: curves and samples are not in it")
     for variant, matrix in confusion_matrices(evaluation).items():
         path = out / f"confusion-{charts.file_name(variant)}.png"
-        paths.append(charts.confusion_chart(matrix, classes, f"{variant}: confusion matrix", path))
-    if evaluation.get("problem_type") == "regression":
-        # evaluation.json keeps metrics, not per-row predictions; report.html has the residual plot.
-        notes.append("residual plots: see report.html (evaluation.json has no per-row predictions)")
-    return paths, notes
+        drawn.append(charts.confusion_chart(matrix, classes, f"{variant}: confusion matrix", path))
+    for candidate in (board.get("autopilot") or {}).get("candidates") or []:
+        path = out / f"importance-{charts.file_name(str(candidate.get('name')))}.png"
+        drawn.append(charts.importance_chart(candidate, path))
+    data = evaluation.get("data")
+    if isinstance(data, dict):
+        drawn.append(charts.data_chart(data, out / "data.png"))
+        if data.get("status") != "read":
+            notes.append(f"data: {data.get('reason')}")
+    return [p for p in drawn if p is not None], notes
 
 
 def threshold_notes(evaluation: dict[str, Any]) -> list[str]:
@@ -112,8 +146,22 @@ def threshold_notes(evaluation: dict[str, Any]) -> list[str]:
     return notes
 
 
-def report_command(args: argparse.Namespace) -> int:
-    """Handle `mlstack report`."""
+def _fetch(args: argparse.Namespace) -> tuple[str, Path, dict[str, Path]] | int:
+    """(run id, output directory, the report's files): downloaded, or read from --from."""
+    if args.source is not None:
+        if args.run:
+            error("give either RUN or --from DIR, not both")
+            return 2
+        files = {name: args.source / name for name in FILES[:2]}
+        missing = [str(p) for p in files.values() if not p.is_file()]
+        if missing:
+            error(f"--from {args.source}: no {', '.join(missing)}")
+            return 2
+        run_id = str(json.loads(files["evaluation.json"].read_text()).get("run_id"))
+        return run_id, args.out or args.source, files
+    if not args.run:
+        error("give a RUN (run id, execution name or ARN), or --from DIR")
+        return 2
     try:
         # A run id or execution name belongs to one stack: look in every stack unless told which.
         target, run_id = find_in_stacks(
@@ -123,16 +171,30 @@ def report_command(args: argparse.Namespace) -> int:
         )
         s3 = target.aws.client("s3")
         out = args.out or Path("reports") / run_id
-        files = download(s3, target.outputs["ArtifactsBucketName"], run_id, out)
+        return run_id, out, download(s3, target.outputs["ArtifactsBucketName"], run_id, out)
     except StackError as err:
         error(str(err))
         return 1
     except (ClientError, BotoCoreError) as err:
         error(f"cannot download the report of {args.run!r}: {err}")
         return 1
+
+
+def report_command(args: argparse.Namespace) -> int:
+    """Handle `mlstack report`."""
+    fetched = _fetch(args)
+    if isinstance(fetched, int):
+        return fetched
+    run_id, out, files = fetched
     evaluation = json.loads(files["evaluation.json"].read_text())
     board = json.loads(files["leaderboard.json"].read_text())
-    charts, notes = draw(evaluation, board, out)
+    if args.source is not None:
+        from handlers.evaluate.report_html import render_report  # the page Evaluate writes, drawn again
+
+        out.mkdir(parents=True, exist_ok=True)
+        files["report.html"] = out / "report.html"
+        files["report.html"].write_text(render_report(evaluation, board), encoding="utf-8")
+    charts, notes = draw(evaluation, board, args.png or out)
     if args.json:
         result = {
             "run_id": run_id,
@@ -142,6 +204,7 @@ def report_command(args: argparse.Namespace) -> int:
             "decision_threshold": evaluation.get("decision_threshold"),
             "scale_pos_weight": evaluation.get("scale_pos_weight"),
             "cost": evaluation.get("cost"),
+            "data_warnings": (evaluation.get("data") or {}).get("warnings") or [],
             "files": [str(p) for p in [*files.values(), *charts]],
             "notes": notes,
         }
@@ -159,6 +222,8 @@ def report_command(args: argparse.Namespace) -> int:
         for line in [cost.get("endpoint_span"), *(cost["actual"].get("unknown") or [])]:
             if line:
                 print(f"note: {line}")
+    for warning in (evaluation.get("data") or {}).get("warnings") or []:
+        print(f"data: {warning.get('message')} {warning.get('action')}")
     for warning in board.get("warnings") or []:
         print(f"warning: {warning}")
     for note in notes:

@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import copy
+import json
+from typing import Any
 
+from handlers.evaluate.insight import multiclass_insight, regression_insight
 from mlstack import charts
 from mlstack.commands.report import draw
 from mlstack.leaderboard import best_so_far, finalists_table, leaderboard_table, ranked
+from tests.cli.conftest import FIXTURES
 
 PNG = b"\x89PNG\r\n\x1a\n"
+REPORT = FIXTURES / "report"  # a local bank run's documents, with insights, candidates and the data
+
+
+def recorded(name: str) -> Any:
+    return json.loads((REPORT / name).read_text())
 
 
 def test_best_so_far_follows_the_objective_direction():
@@ -56,28 +65,67 @@ def test_a_variant_that_failed_shows_its_error(evaluation):
     assert table.rows[1][:2] == ("Autopilot", "failed: ModelError: boom")
 
 
-def test_draw_writes_every_chart_as_a_small_png(evaluation, board, tmp_path):
+def test_a_report_recorded_before_insights_still_draws_what_it_has_and_says_what_it_lacks(
+    evaluation, board, tmp_path
+):
     paths, notes = draw(evaluation, board, tmp_path)
     assert sorted(p.name for p in paths) == [
         "confusion-autopilot.png",
         "confusion-tuning.png",
+        "hyperparameters.png",
         "leaderboard.png",
         "tuning.png",
     ]
     for path in paths:
         data = path.read_bytes()
         assert data.startswith(PNG) and 2_000 < len(data) < 200_000
+    assert notes == ["this evaluation.json predates per-finalist insight: curves and samples are not in it"]
+
+
+def test_draw_writes_every_chart_of_a_run_as_a_small_png(tmp_path):
+    evaluation, board = recorded("evaluation.json"), recorded("leaderboard.json")
+    paths, notes = draw(evaluation, board, tmp_path)
+    described = [c["name"] for c in board["autopilot"]["candidates"] if c.get("importance")]
+    assert described and sorted(p.name for p in paths) == sorted(
+        [
+            "confusion-autopilot.png",
+            "confusion-tuning.png",
+            "curves.png",
+            "data.png",
+            "hyperparameters.png",
+            "leaderboard.png",
+            "tuning.png",
+            *(f"importance-{charts.file_name(name)}.png" for name in described),
+        ]
+    )
+    for path in paths:
+        data = path.read_bytes()
+        assert data.startswith(PNG) and 2_000 < len(data) < 200_000
     assert notes == []
 
 
-def test_regression_has_no_confusion_matrix_and_says_where_residuals_are(evaluation, board, tmp_path):
-    regression = copy.deepcopy(evaluation)
-    regression.update(problem_type="regression", classes=[], winner_metric="rmse", primary_metric="rmse")
-    for entry in regression["variants"].values():
-        entry["metrics"] = {"rmse": 50.0, "mae": 40.0, "r2": 0.4}
-    paths, notes = draw(regression, board, tmp_path)
-    assert sorted(p.name for p in paths) == ["leaderboard.png", "tuning.png"]
-    assert notes and "report.html" in notes[0]
+def test_regression_draws_predicted_against_actual_per_finalist(tmp_path):
+    evaluation, board = recorded("evaluation.json"), recorded("leaderboard.json")
+    actual = [float(i) for i in range(50)]
+    evaluation.update(problem_type="regression", classes=[], winner_metric="rmse", primary_metric="rmse")
+    for shift, entry in enumerate(evaluation["variants"].values()):
+        entry["metrics"] = {"rmse": 1.0, "mae": 1.0, "r2": 0.9}
+        entry["insight"] = dict(regression_insight(actual, [a + shift for a in actual]))
+    paths, _ = draw(evaluation, board, tmp_path)
+    assert {"prediction-tuning.png", "prediction-autopilot.png"} <= {p.name for p in paths}
+    assert not [p for p in paths if p.name.startswith(("confusion", "curves"))]
+
+
+def test_multiclass_draws_each_class_per_finalist(tmp_path):
+    evaluation, board = recorded("evaluation.json"), recorded("leaderboard.json")
+    matrix = [[8, 1, 1], [2, 7, 1], [0, 1, 9]]
+    evaluation.update(problem_type="multiclass", classes=["a", "b", "c"], winner_metric="macro_f1")
+    for entry in evaluation["variants"].values():
+        entry["metrics"] = {"macro_f1": 0.8, "accuracy": 0.8, "confusion_matrix": matrix}
+        entry["insight"] = dict(multiclass_insight(matrix, ["a", "b", "c"]))
+    paths, _ = draw(evaluation, board, tmp_path)
+    assert "class-scores.png" in {p.name for p in paths}
+    assert "curves.png" not in {p.name for p in paths}
 
 
 def test_a_multiclass_matrix_gets_its_class_labels(tmp_path):

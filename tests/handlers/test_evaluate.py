@@ -366,7 +366,13 @@ def test_regression_report_has_residual_plots(s3, sagemaker_stub):
     assert summary["winner"] == "Autopilot"
     html = read(s3, "report.html").decode()
     assert html.count('data-chart="residuals"') == 2
+    assert html.count('data-chart="predicted-actual"') == 2
     assert "cannot list trials (ResourceNotFound" in html
+    # And evaluation.json keeps predicted against actual for the test rows (20: all of them)
+    insight = json.loads(read(s3, "evaluation.json"))["variants"]["Tuning"]["insight"]
+    assert insight["actual"] == [y for _, y in rows]
+    assert insight["predicted"] == [y + 1.0 for _, y in rows]
+    assert insight["residual_mean"] == -1.0
 
 
 def test_handler_invokes_each_variant_of_the_run_endpoint_and_encrypts(
@@ -650,3 +656,11 @@ def test_multiclass_has_no_threshold(s3, sagemaker_stub):
     assert requests == ["Tuning", "Autopilot"]  # the test rows only
     assert evaluation["decision_threshold"] is None and evaluation["scale_pos_weight"] is None
     assert all("at_threshold" not in e["metrics"] for e in evaluation["variants"].values())
+    # Each finalist's scores per class, drawn as one chart
+    scores = evaluation["variants"]["Tuning"]["insight"]["classes"]
+    assert [(c["name"], c["f1"], c["support"]) for c in scores] == [
+        ("a", 1.0, 10),
+        ("b", 1.0, 10),
+        ("c", 1.0, 10),
+    ]
+    assert read(s3, "report.html").decode().count('data-chart="class-scores"') == 1
