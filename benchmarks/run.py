@@ -27,6 +27,7 @@ BENCHMARKS = (
     "scale",
     "demo",
     "tuning_efficiency",
+    "narrowing",
     "test_suite",
 )
 TARGETS: dict[str, tuple[str, Callable[[float], bool]]] = {
