@@ -82,16 +82,27 @@ iam-report: setup
 	$(PY) -m localaws.iam.report --template build/iam/cdk.out/MlStack-local.template.json \
 		--out docs/IAM.md build/iam/access-log-*.jsonl
 
-# docs/img/exploration.png: the top of a built-in dataset's exploration.html, as headless Chromium shows it.
+# docs/img: the top of a built-in dataset's exploration.html and of a run's report.html, as headless Chromium
+# shows them, and the report's PNG charts. The report is drawn from a recorded local run's documents
+# (mlstack report --from): the page Evaluate wrote for that run, without running the pipeline.
 SCREENSHOT_DATASET ?= imbalanced
+SCREENSHOT_REPORT ?= tests/cli/fixtures/report
+SHOT := build/screenshots
+CHROMIUM_SHOT = chromium --headless --disable-gpu --no-sandbox --no-first-run --user-data-dir=$(CURDIR)/$(SHOT)/profile \
+	--host-resolver-rules='MAP * ~NOTFOUND' --hide-scrollbars
 screenshots: setup
-	rm -rf build/screenshots && mkdir -p build/screenshots
-	$(PY) -m mlstack.cli data prepare $(SCREENSHOT_DATASET) --out build/screenshots/$(SCREENSHOT_DATASET) >/dev/null
-	chromium --headless --disable-gpu --no-sandbox --no-first-run --user-data-dir=$(CURDIR)/build/screenshots/profile \
-		--host-resolver-rules='MAP * ~NOTFOUND' --hide-scrollbars --window-size=1000,1250 \
-		--screenshot=$(CURDIR)/docs/img/exploration.png \
-		file://$(CURDIR)/build/screenshots/$(SCREENSHOT_DATASET)/exploration.html \
-		2>build/screenshots/chromium.log || { cat build/screenshots/chromium.log; exit 1; }
+	rm -rf $(SHOT) && mkdir -p $(SHOT)
+	$(PY) -m mlstack.cli data prepare $(SCREENSHOT_DATASET) --out $(SHOT)/$(SCREENSHOT_DATASET) >/dev/null
+	$(CHROMIUM_SHOT) --window-size=1000,1250 --screenshot=$(CURDIR)/docs/img/exploration.png \
+		file://$(CURDIR)/$(SHOT)/$(SCREENSHOT_DATASET)/exploration.html \
+		2>$(SHOT)/chromium.log || { cat $(SHOT)/chromium.log; exit 1; }
+	$(PY) -m mlstack.cli report --from $(SCREENSHOT_REPORT) --out $(SHOT)/report --png $(SHOT)/report/png >/dev/null
+	$(CHROMIUM_SHOT) --window-size=1000,1120 --screenshot=$(CURDIR)/docs/img/report.png \
+		file://$(CURDIR)/$(SHOT)/report/report.html \
+		2>$(SHOT)/chromium.log || { cat $(SHOT)/chromium.log; exit 1; }
+	cp $(SHOT)/report/png/leaderboard.png docs/img/report-leaderboard.png
+	cp $(SHOT)/report/png/tuning.png docs/img/report-tuning.png
+	cp $(SHOT)/report/png/hyperparameters.png docs/img/report-hyperparameters.png
 
 clean:
 	rm -rf cdk.out .pytest_cache .mypy_cache .ruff_cache

@@ -13,6 +13,7 @@ matplotlib.use("Agg")  # no display: files only, and never a GUI backend in CI
 
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
+from matplotlib.ticker import NullFormatter
 
 from handlers.common.leaderboard import hyperparameter_series
 from mlstack.leaderboard import (
@@ -216,6 +217,9 @@ def hyperparameters_chart(board: Mapping[str, Any], path: Path) -> Path | None:
             axes.scatter([xs[one.best]], [one.objectives[one.best]], s=40, color=BEST, zorder=4, label="best")
         if one.logarithmic:
             axes.set_xscale("log")
+            axes.xaxis.set_minor_formatter(
+                NullFormatter()
+            )  # a narrow range labels its minor ticks over each other
         axes.set(title=one.name, ylabel=metric)
         axes.tick_params(labelsize=7)
         axes.grid(alpha=0.3)
