@@ -314,6 +314,14 @@ def search_space(config: dict[str, Any]) -> dict[str, optuna.distributions.BaseD
             space[r["Name"]] = optuna.distributions.FloatDistribution(lo, hi, log=_is_log(scaling, lo, hi))
     for r in ranges.get("IntegerParameterRanges") or []:
         lo_i, hi_i = int(r["MinValue"]), int(r["MaxValue"])
+        if r.get("ScalingType") in ("Logarithmic", "ReverseLogarithmic") and (
+            lo_i <= 0 or r.get("ScalingType") == "ReverseLogarithmic"
+        ):
+            # What the request gate refuses (localaws.validation.semantic), for callers that bypass it.
+            raise ValidationException(
+                f"Invalid ScalingType {r['ScalingType']} for hyperparameter {r['Name']}: an integer range "
+                "takes Logarithmic only with MinValue > 0, and never ReverseLogarithmic."
+            )
         space[r["Name"]] = optuna.distributions.IntDistribution(
             lo_i, hi_i, log=_is_log(r.get("ScalingType", "Auto"), lo_i, hi_i)
         )

@@ -397,3 +397,48 @@ def test_a_parent_still_running_or_missing_is_refused(sm, dataset):
     with pytest.raises(ClientError) as err:
         sm.create_hyper_parameter_tuning_job(**missing)
     assert err.value.response["Error"]["Code"] == "ResourceNotFound"
+
+
+@pytest.mark.parametrize(
+    ("kind", "entry"),
+    [
+        (
+            "IntegerParameterRanges",
+            {"Name": "max_depth", "MinValue": "0", "MaxValue": "9", "ScalingType": "Logarithmic"},
+        ),
+        (
+            "IntegerParameterRanges",
+            {"Name": "max_depth", "MinValue": "1", "MaxValue": "9", "ScalingType": "ReverseLogarithmic"},
+        ),
+        (
+            "ContinuousParameterRanges",
+            {"Name": "subsample", "MinValue": "0.5", "MaxValue": "1", "ScalingType": "ReverseLogarithmic"},
+        ),
+    ],
+)
+def test_a_scaling_type_outside_its_ranges_is_a_validation_error(kind, entry):
+    with pytest.raises(tuning.ValidationException, match="Invalid ScalingType"):
+        tuning.search_space({"ParameterRanges": {kind: [entry]}})
+
+
+def test_reverse_log_samples_crowd_near_the_top_of_the_range():
+    # SageMaker's ReverseLogarithmic: dense near the upper bound, for values close to 1
+    config = {
+        "Strategy": "Random",
+        "RandomSeed": 3,
+        "HyperParameterTuningJobObjective": {"Type": "Maximize", "MetricName": "validation:auc"},
+        "ParameterRanges": {
+            "ContinuousParameterRanges": [
+                {
+                    "Name": "subsample",
+                    "MinValue": "0.0",
+                    "MaxValue": "0.999",
+                    "ScalingType": "ReverseLogarithmic",
+                }
+            ]
+        },
+    }
+    study, space = tuning.make_study("rev", config), tuning.search_space(config)
+    values = [1 - study.ask(space).params["subsample"] for _ in range(200)]
+    assert all(0.0 <= v <= 0.999 for v in values)
+    assert sum(v > 0.9 for v in values) > 100  # a linear scale would put ~10% there
