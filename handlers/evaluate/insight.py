@@ -15,6 +15,7 @@ from contracts.reports import (
     BinaryInsight,
     ClassScores,
     Curve,
+    Insight,
     MulticlassInsight,
     RegressionInsight,
 )
@@ -166,7 +167,7 @@ def insight(
     found: Predictions,
     metrics: dict[str, Any],
     classes: list[str],
-) -> BinaryInsight | MulticlassInsight | RegressionInsight:
+) -> Insight:
     """The insight block of one scored variant."""
     if problem_type == "regression":
         return regression_insight(list(labels), found.values or [])

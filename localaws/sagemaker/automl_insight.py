@@ -8,7 +8,6 @@ contracts.reports' CandidateInsights and CandidateExplainability.
 
 from __future__ import annotations
 
-import time
 from importlib.metadata import version
 from typing import Any
 
@@ -189,7 +188,6 @@ def explainability(
     predictor: Any, valid: Any, name: str, seed: int, time_limit_s: float
 ) -> CandidateExplainability:
     """Permutation importance on a seeded sample of the validation rows: how much the objective drops."""
-    started = time.monotonic()
     sample = valid.sample(n=min(EXPLAIN_ROWS, len(valid)), random_state=seed)
     table = predictor.feature_importance(
         sample,
@@ -206,9 +204,8 @@ def explainability(
     return CandidateExplainability(
         candidate=name,
         method=(
-            f"permutation importance on {len(sample)} validation rows, one shuffle per feature "
-            f"({time.monotonic() - started:.1f} s): the drop in the objective when a feature's values are "
-            "shuffled"
+            f"permutation importance on {len(sample)} validation rows, one shuffle per feature: the drop in "
+            "the objective when a feature's values are shuffled"
         ),
         rows=len(sample),
         features=features,

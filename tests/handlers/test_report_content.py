@@ -245,3 +245,12 @@ def test_each_hyperparameter_is_set_against_the_objective_on_the_scale_it_was_se
     # Without the job's ranges, a value that is not a number still makes the parameter categorical
     unranged = {s.name: s for s in hyperparameter_series({**tuning, "ranges": None})}
     assert unranged["booster"].categorical and not unranged["eta"].logarithmic
+
+
+def test_an_exploration_that_is_not_json_is_reported_unreadable_not_fatal(
+    s3, binary_test_set, sagemaker_stub
+):
+    s3.put_object(Bucket=DATA_BUCKET, Key=f"datasets/bank/{EXPLORATION}", Body=b"{not json")
+    evaluation, _ = evaluate(s3, sagemaker_stub)
+    assert evaluation["data"]["status"] == "unreadable" and "is not JSON" in evaluation["data"]["reason"]
+    assert evaluation["winner"] is not None
