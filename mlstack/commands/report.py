@@ -32,14 +32,16 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--from, draw them from a report downloaded before, without AWS.",
         allow_abbrev=False,
     )
-    parser.add_argument(
+    # A run to download, or a report downloaded before: exactly one (argparse says so, with the usage).
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument(
         "run", metavar="RUN", nargs="?", help="run id (as `mlstack run` prints), execution name or ARN"
     )
     parser.add_argument("--out", type=Path, help="directory to write to (default: reports/<run_id>)")
     parser.add_argument(
         "--png", type=Path, metavar="DIR", help="directory for the PNG charts (default: --out)"
     )
-    parser.add_argument(
+    source.add_argument(
         "--from",
         dest="source",
         type=Path,
@@ -149,9 +151,6 @@ def threshold_notes(evaluation: dict[str, Any]) -> list[str]:
 def _fetch(args: argparse.Namespace) -> tuple[str, Path, dict[str, Path]] | int:
     """(run id, output directory, the report's files): downloaded, or read from --from."""
     if args.source is not None:
-        if args.run:
-            error("give either RUN or --from DIR, not both")
-            return 2
         files = {name: args.source / name for name in FILES[:2]}
         missing = [str(p) for p in files.values() if not p.is_file()]
         if missing:
@@ -159,9 +158,6 @@ def _fetch(args: argparse.Namespace) -> tuple[str, Path, dict[str, Path]] | int:
             return 2
         run_id = str(json.loads(files["evaluation.json"].read_text()).get("run_id"))
         return run_id, args.out or args.source, files
-    if not args.run:
-        error("give a RUN (run id, execution name or ARN), or --from DIR")
-        return 2
     try:
         # A run id or execution name belongs to one stack: look in every stack unless told which.
         target, run_id = find_in_stacks(
