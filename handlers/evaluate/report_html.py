@@ -449,6 +449,12 @@ def _tuning_section(board: Mapping[str, Any]) -> str:
     trials = tuning["trials"]
     ranked = _sorted_by_objective(trials, maximize)
     ended = f" Ended: {tuning['ended']}." if tuning.get("ended") else ""
+    warm = tuning.get("warm_start") or {}
+    parents = [
+        p.get("HyperParameterTuningJobName", "?") for p in warm.get("ParentHyperParameterTuningJobs", [])
+    ]
+    if parents:
+        ended += f" Warm-started ({warm.get('WarmStartType')}) from {', '.join(parents)}."
     return _section(
         "tuning",
         f"Tuning job {tuning['job']}",

@@ -14,6 +14,7 @@ from contracts.reports import EXPLAINABILITY_FILE, MODEL_INSIGHTS_FILE, DataSumm
 from handlers.common.leaderboard import hyperparameter_series
 from handlers.evaluate.exploration import summarize
 from handlers.evaluate.handler import run_evaluation
+from handlers.evaluate.report_html import render_report
 from tests.chromium import Element, parse
 from tests.handlers import test_evaluate as harness
 from tests.handlers.conftest import ARTIFACTS_BUCKET, DATA_BUCKET
@@ -254,3 +255,22 @@ def test_an_exploration_that_is_not_json_is_reported_unreadable_not_fatal(
     evaluation, _ = evaluate(s3, sagemaker_stub)
     assert evaluation["data"]["status"] == "unreadable" and "is not JSON" in evaluation["data"]["reason"]
     assert evaluation["winner"] is not None
+
+
+def test_the_tuning_section_says_why_tuning_ended_and_where_it_started_from():
+    # Given a recorded run's documents, its tuning job warm-started from an earlier run's
+    fixtures = Path(__file__).parents[1] / "cli" / "fixtures" / "report"
+    evaluation = json.loads((fixtures / "evaluation.json").read_text())
+    board = json.loads((fixtures / "leaderboard.json").read_text())
+    parent = {"HyperParameterTuningJobName": "mlsloc-bank-first-hpo"}
+    board["tuning"]["warm_start"] = {
+        "ParentHyperParameterTuningJobs": [parent],
+        "WarmStartType": "TransferLearning",
+    }
+
+    # When the report is drawn
+    page = render_report(evaluation, board)
+
+    # Then the tuning section names why it ended and its parent
+    assert "Ended: it spent its budget: 6 of 6 training jobs." in page
+    assert "Warm-started (TransferLearning) from mlsloc-bank-first-hpo." in page
