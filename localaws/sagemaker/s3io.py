@@ -54,24 +54,24 @@ def list_keys(account_id: str, region: str, uri: str, role: str | None = None) -
     return [k.name for k in keys if not k.name.endswith("/")]
 
 
-def read(account_id: str, region: str, uri: str, role: str | None = None) -> bytes:
+def _object(account_id: str, region: str, uri: str, role: str | None) -> Any:
+    """The object at `uri`, read as `role` (GetObject); S3Error if it does not exist."""
     bucket_name, key = split_uri(uri)
     _as(role, "GetObject", Bucket=bucket_name, Key=key)
     _bucket(account_id, region, bucket_name)
     obj = _backend(account_id, region).get_object(bucket_name, key)
     if obj is None:
         raise S3Error(f"The specified key {key} does not exist in bucket {bucket_name}.")
-    return bytes(obj.value)
+    return obj
+
+
+def read(account_id: str, region: str, uri: str, role: str | None = None) -> bytes:
+    return bytes(_object(account_id, region, uri, role).value)
 
 
 def download(account_id: str, region: str, uri: str, target: Path, role: str | None = None) -> None:
     """Copy one object into `target` in chunks: a dataset is never held in memory whole on its way."""
-    bucket_name, key = split_uri(uri)
-    _as(role, "GetObject", Bucket=bucket_name, Key=key)
-    _bucket(account_id, region, bucket_name)
-    obj = _backend(account_id, region).get_object(bucket_name, key)
-    if obj is None:
-        raise S3Error(f"The specified key {key} does not exist in bucket {bucket_name}.")
+    obj = _object(account_id, region, uri, role)
     # moto keeps an object in a spooled file behind `lock` (FakeKey.value reads it whole under it).
     with obj.lock, target.open("wb") as out:
         obj._value_buffer.seek(0)
