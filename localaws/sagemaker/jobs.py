@@ -1,4 +1,5 @@
-"""Training jobs: built-in XGBoost semantics, training/train.py run for real in a process of its own."""
+"""Training jobs, run for real in a process of their own: built-in XGBoost (training/train.py) or a
+script in a framework container's script mode (scikit-learn, XGBoost: localaws/sagemaker/script_mode.py)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from contracts import script_mode as contract
 from localaws.iam.as_role import authorize_volume_key
 from localaws.iam.authorizer import AccessDeniedError
 from localaws.sagemaker import faults, procs, s3io
@@ -28,9 +30,13 @@ from localaws.sagemaker.common import (
 from localaws.sagemaker.metrics_adapter import last_values, per_round
 from localaws.sagemaker.models import backend
 from localaws.sagemaker.names import validate_name
-from training.container import MODEL_DIR_ENV, Container, Paths
+from localaws.sagemaker.script_mode import library_versions
+from training.container import MODEL_DIR_ENV, Container, Paths, ResourceConfig
 
 XGBOOST_IMAGE_MARK = "sagemaker-xgboost"
+SKLEARN_IMAGE_MARK = "sagemaker-scikit-learn"
+BUILTIN_MODULE = "training.train"
+SCRIPT_MODULE = "localaws.sagemaker.script_mode"
 TERMINAL = ("Completed", "Failed", "Stopped")
 _MESSAGES = {
     "Starting": "Launching requested ML instances",
@@ -47,6 +53,38 @@ _MESSAGES = {
 JOB_CPUS = 1
 # (metric name, step, value) -> True to stop the job early (tuning's pruner decides).
 MetricCallback = Callable[[str, int, float], bool]
+
+
+class Metrics:
+    """Reads metric values from a job's output: built-in XGBoost's own lines (training/metrics.py), or a
+    script's with the job's MetricDefinitions (each regex per line, its group the value, the last counts)."""
+
+    def __init__(self, definitions: list[dict[str, str]] | None) -> None:
+        self.definitions = definitions
+        self.matched: dict[str, int] = {}
+
+    def read(self, line: str) -> list[tuple[str, int | None, float]]:
+        """(metric, step, value) found on one line; step None for a final value that is no round."""
+        if self.definitions is None:
+            found: list[tuple[str, int | None, float]] = [(n, s, v) for n, s, v in per_round(line)]
+            rounds = {n for n, _, _ in found}
+            return found + [(n, None, v) for n, v in last_values(line).items() if n not in rounds]
+        found = []
+        for definition in self.definitions:
+            value = contract.first_match(definition["Regex"], line)
+            if value is not None:
+                name = definition["Name"]
+                step = self.matched.get(name, 0)
+                self.matched[name] = step + 1
+                found.append((name, step, value))
+        return found
+
+    def unmatched(self) -> list[str]:
+        """What the job's log says of each MetricDefinition that found no value in its output."""
+        return [
+            f"metric {d['Name']}: its regex {d['Regex']!r} matched nothing in this job's output"
+            for d in contract.unmatched(self.definitions or [], self.matched)
+        ]
 
 
 class TrainingJob:
@@ -83,6 +121,10 @@ class TrainingJob:
         self.output = OutputGate()
         self.proc: procs.Worker | None = None
         self.log_tail: deque[str] = deque(maxlen=200)
+
+    def log(self, line: str) -> None:
+        """A line of the job's log that the local SageMaker itself writes (a note, not the algorithm's)."""
+        self.log_tail.append(line)
 
     # --- state transitions -------------------------------------------------------------------
     def set_secondary(self, status: str, message: str | None = None) -> None:
@@ -248,14 +290,13 @@ def _run(job: TrainingJob, workdir: Path, on_metric: MetricCallback | None) -> N
     if injected:
         _fail(job, injected)
         return
-    image = (request.get("AlgorithmSpecification") or {}).get("TrainingImage") or ""
-    if XGBOOST_IMAGE_MARK not in image:
-        _fail(
-            job,
-            "ClientError: The local SageMaker runs only SageMaker's built-in XGBoost algorithm "
-            f"(an image URI containing '{XGBOOST_IMAGE_MARK}'); got '{image or 'no TrainingImage'}'.",
-        )
+    algorithm = request.get("AlgorithmSpecification") or {}
+    image = algorithm.get("TrainingImage") or ""
+    module, problem = _algorithm(request)
+    if problem:
+        _fail(job, problem)
         return
+    metrics = Metrics(None if module == BUILTIN_MODULE else list(algorithm.get("MetricDefinitions") or []))
     volume_key = (request.get("ResourceConfig") or {}).get("VolumeKmsKeyId")
     try:
         authorize_volume_key(request.get("RoleArn"), volume_key)
@@ -269,8 +310,44 @@ def _run(job: TrainingJob, workdir: Path, on_metric: MetricCallback | None) -> N
     if container is None or _stopped_before_training(job):
         return
     job.set_secondary("Training")
-    exit_code = _train(job, container, on_metric)
+    if module == SCRIPT_MODULE:
+        job.log(f"the local SageMaker runs {image} as {library_versions()}, whatever the image's versions")
+    exit_code = _train(job, container, on_metric, module, metrics)
+    for line in metrics.unmatched():
+        job.log(line)
     _conclude(job, container.paths, exit_code)
+
+
+def _algorithm(request: dict[str, Any]) -> tuple[str, str | None]:
+    """The module that stands in for the request's image, or why the local SageMaker cannot run it.
+
+    SageMaker's XGBoost container runs built-in XGBoost unless a `sagemaker_program` hyperparameter names
+    a script; the scikit-learn container always runs a script.
+    """
+    image = (request.get("AlgorithmSpecification") or {}).get("TrainingImage") or ""
+    hyperparameters = request.get("HyperParameters") or {}
+    scripted = contract.PROGRAM in hyperparameters
+    if SKLEARN_IMAGE_MARK not in image and XGBOOST_IMAGE_MARK not in image:
+        return "", (
+            "ClientError: The local SageMaker runs SageMaker's XGBoost container (built-in or script mode) "
+            f"and its scikit-learn container (script mode): an image URI containing '{XGBOOST_IMAGE_MARK}' "
+            f"or '{SKLEARN_IMAGE_MARK}'; got '{image or 'no TrainingImage'}'."
+        )
+    if not scripted:
+        if SKLEARN_IMAGE_MARK in image:
+            return "", (
+                "ClientError: The scikit-learn container runs a training script: set the sagemaker_program "
+                "and sagemaker_submit_directory hyperparameters, as the SageMaker SDK's SKLearn does."
+            )
+        return BUILTIN_MODULE, None
+    submit = contract.decode(str(hyperparameters.get(contract.SUBMIT_DIRECTORY, "")))
+    if request.get("EnableNetworkIsolation") and str(submit).startswith("s3://"):
+        return "", (
+            f"ClientError: sagemaker_submit_directory is {submit}, but with network isolation the container "
+            "cannot reach S3: pass the source archive as the 'code' channel and set "
+            f"sagemaker_submit_directory to {contract.CHANNEL_ARCHIVE}, as the SageMaker SDK does."
+        )
+    return SCRIPT_MODULE, None
 
 
 def _stopped_before_training(job: TrainingJob) -> bool:
@@ -307,10 +384,12 @@ def _download_channels(job: TrainingJob, paths: Paths) -> Container | None:
             "S3DistributionType": source.get("S3DistributionType", "FullyReplicated"),
             "RecordWrapperType": "None",
         }
+    instance_type = str((job.request.get("ResourceConfig") or {}).get("InstanceType") or "")
     container = Container(
         paths,
         hyperparameters={str(k): str(v) for k, v in (job.request.get("HyperParameters") or {}).items()},
         input_data_config=data_config,
+        resource_config=ResourceConfig(current_instance_type=instance_type),
         job_name=job.name,
         num_cpus=JOB_CPUS,
     )
@@ -318,8 +397,10 @@ def _download_channels(job: TrainingJob, paths: Paths) -> Container | None:
     return container
 
 
-def _train(job: TrainingJob, container: Container, on_metric: MetricCallback | None) -> int | None:
-    """Run train.py; None when stopped (by the user, the tuner or the runtime limit)."""
+def _train(
+    job: TrainingJob, container: Container, on_metric: MetricCallback | None, module: str, metrics: Metrics
+) -> int | None:
+    """Run the algorithm's process; None when stopped (by the user, the tuner or the runtime limit)."""
     env = procs.environment(
         job.request.get("RoleArn"),
         job.region,
@@ -331,7 +412,7 @@ def _train(job: TrainingJob, container: Container, on_metric: MetricCallback | N
     # One thread per core is what a 2-core host can afford with parallel trials.
     env.setdefault("OMP_NUM_THREADS", "1")
     workdir = str(container.paths.base)
-    proc = procs.start("training.train", [], f"training:{job.name}", workdir, env)
+    proc = procs.start(module, [], f"training:{job.name}", workdir, env)
     with job.lock:
         job.proc = proc
         early = job.stop_reason
@@ -344,15 +425,14 @@ def _train(job: TrainingJob, container: Container, on_metric: MetricCallback | N
     assert proc.stdout is not None
     for line in proc.stdout:
         job.log_tail.append(line.rstrip("\n"))
-        if "=" not in line:
-            continue
-        with job.lock:
-            for name, value in last_values(line).items():
-                job.final_metrics[name] = (value, utcnow())
-        for name, step, value in per_round(line):
+        for name, step, value in metrics.read(line):
             with job.lock:
-                job.metric_history.setdefault(name, []).append(value)
-            if on_metric is not None and job.stop_reason is None and on_metric(name, step, value):
+                job.final_metrics[name] = (value, utcnow())
+                if step is not None:
+                    job.metric_history.setdefault(name, []).append(value)
+            if step is None or on_metric is None or job.stop_reason is not None:
+                continue
+            if on_metric(name, step, value):
                 job.request_stop("early")
     code = proc.wait()
     procs.forget(proc)
@@ -390,7 +470,12 @@ def _conclude(job: TrainingJob, paths: Paths, exit_code: int | None) -> None:
         _fail(job, _failure_reason(job, paths, exit_code))
         return
     if not any(model_dir.iterdir()):
-        _fail(job, f"AlgorithmError: the training script exited 0 but wrote no model to {MODEL_DIR_ENV}.")
+        _fail(
+            job,
+            f"AlgorithmError: the training script exited 0 but wrote no model to {MODEL_DIR_ENV} "
+            f"({Paths(Path('/opt/ml')).model_dir}): save the model there, e.g. "
+            "joblib.dump(model, os.path.join(os.environ['SM_MODEL_DIR'], 'model.joblib')).",
+        )
         return
     job.set_secondary("Uploading")
     try:
@@ -402,13 +487,14 @@ def _conclude(job: TrainingJob, paths: Paths, exit_code: int | None) -> None:
 
 
 def _failure_reason(job: TrainingJob, paths: Paths, exit_code: int) -> str:
+    """What SageMaker reports: the algorithm's failure file (typed unless it says), else its last lines."""
     text = paths.read_failure()
     if not text:
         tail = " | ".join(list(job.log_tail)[-5:])
-        text = f"training exited with code {exit_code}. Last log lines: {tail}"
+        return f"AlgorithmError: training exited with code {exit_code}. Last log lines: {tail}"
     if text.startswith(("ClientError", "AlgorithmError")):
         return text
-    return f"AlgorithmError: {text}"
+    return f"AlgorithmError: {text}, exit code: {exit_code}"
 
 
 def _upload_model(job: TrainingJob, model_dir: Path) -> None:

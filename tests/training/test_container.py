@@ -9,8 +9,11 @@ from training.container import (
     Container,
     Paths,
     ResourceConfig,
+    Script,
     base_dir,
     channel_env,
+    cmd_args,
+    env_value,
     hyperparameters_from_env,
 )
 from training.errors import HyperparameterError
@@ -122,3 +125,54 @@ def test_failure_file_round_trip(opt_ml):
     paths.write_failure("ClientError: no channel")
     assert paths.failure_file.read_text() == "ClientError: no channel\n"
     assert paths.read_failure() == "ClientError: no channel"
+
+
+def test_script_arguments_are_the_toolkits_sorted_flags():
+    # sagemaker-training-toolkit's mapping.to_cmd_args: --name per key, -x for one letter, k=v for a mapping
+    args = cmd_args({"lr": 0.1, "k": 3, "flag": True, "layers": [1, 2], "opts": {"b": 2, "a": "x"}})
+    assert args == ["--flag", "True", "-k", "3", "--layers", "[1, 2]", "--lr", "0.1", "--opts", "a=x,b=2"]
+
+
+def test_a_script_sees_its_own_decoded_hyperparameters_not_sagemakers(opt_ml):
+    # Given hyperparameters as the SDK sends a framework's: every value a JSON-encoded string
+    hyperparameters = {
+        "sagemaker_program": '"train.py"',
+        "sagemaker_submit_directory": '"/opt/ml/input/data/code/sourcedir.tar.gz"',
+        "sagemaker_region": '"eu-west-1"',
+        "sagemaker_container_log_level": "20",
+        "sagemaker_distribution": '{"x": 1}',
+        "_tuning_objective_metric": "validation:auc",
+        "max_depth": "4",
+        "criterion": '"gini"',
+        "loss": "log_loss",  # not JSON: kept as text, as the toolkit does
+    }
+    container = Container(Paths(opt_ml), hyperparameters, DATA_CONFIG, job_name="job-1", num_cpus=2)
+
+    script = Script.of(container)
+    env = script.environment()
+
+    assert (script.program, script.module_name, script.region) == ("train.py", "train", "eu-west-1")
+    assert script.submit_directory == "/opt/ml/input/data/code/sourcedir.tar.gz"
+    assert script.hyperparameters == {"max_depth": 4, "criterion": "gini", "loss": "log_loss"}
+    assert script.args == ["--criterion", "gini", "--loss", "log_loss", "--max_depth", "4"]
+    assert env["SM_HPS"] == '{"criterion":"gini","loss":"log_loss","max_depth":4}'
+    assert (env["SM_HP_MAX_DEPTH"], env["SM_HP_CRITERION"]) == ("4", "gini")
+    assert "SM_HP_SAGEMAKER_PROGRAM" not in env and "SM_HP__TUNING_OBJECTIVE_METRIC" not in env
+    assert json.loads(env["SM_FRAMEWORK_PARAMS"]) == {"sagemaker_distribution": {"x": 1}}
+    assert env["SM_MODULE_DIR"] == str(opt_ml / "code") and env["SM_LOG_LEVEL"] == "20"
+    assert env["SM_CHANNEL_TRAIN"] == str(opt_ml / "input" / "data" / "train")
+    assert json.loads(env["SM_TRAINING_ENV"])["module_name"] == "train"
+
+
+def test_container_paths_map_to_the_local_tree(opt_ml):
+    paths = Paths(opt_ml)
+    assert (
+        paths.local("/opt/ml/input/data/code/sourcedir.tar.gz") == opt_ml / "input/data/code/sourcedir.tar.gz"
+    )
+    assert paths.local("/opt/ml") == opt_ml
+    assert paths.local("/srv/code") == Path("/srv/code")
+    assert (
+        env_value("text") == "text"
+        and env_value(None) == ""
+        and env_value({"b": 1, "a": [2]}) == '{"a":[2],"b":1}'
+    )
