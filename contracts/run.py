@@ -69,8 +69,36 @@ class WarmStartConfig(TypedDict):
     WarmStartType: str  # contracts.warm_start.TYPES
 
 
+class MetricDefinition(TypedDict):
+    Name: str
+    Regex: str  # its one capturing group is the value (contracts.script_mode)
+
+
+class _AlgorithmSpecification(TypedDict):
+    TrainingImage: str
+    TrainingInputMode: str
+
+
+class AlgorithmSpecification(_AlgorithmSpecification, total=False):
+    """The training job definition's AlgorithmSpecification, passed to SageMaker whole."""
+
+    MetricDefinitions: list[MetricDefinition]  # a script's; built-in XGBoost defines its own
+
+
+class Script(TypedDict):
+    """A run that tunes its own training script (contracts.script_mode): what serving it needs too."""
+
+    entry_point: str  # the script, relative to the source directory
+    source: str  # s3:// URI of its sourcedir.tar.gz
+    framework: str  # contracts.script_mode.FRAMEWORKS
+    framework_version: str
+    image: str  # the framework's training and serving image in the run's region
+
+
 class _Tuning(TypedDict):
     config: TuningConfig
+    algorithm: AlgorithmSpecification
+    input_data_config: list[dict[str, Any]]  # InputDataConfig: the dataset's channels (and a script's code)
     static_hyperparameters: dict[str, str]
     resource_config: ResourceConfig
     stopping_condition: StoppingCondition
@@ -83,6 +111,8 @@ class Tuning(_Tuning, total=False):
 
     # Absent for a cold start: the state machine chooses its warm Tune state only when it is present.
     warm_start: WarmStartConfig
+    # Absent when the run tunes built-in XGBoost.
+    script: Script
 
 
 class Autopilot(TypedDict):

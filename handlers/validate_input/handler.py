@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from contracts import script_mode
 from contracts.costs import CostInputs, budget_problem
 from contracts.names import run_names
 from contracts.run import Run
@@ -17,6 +18,7 @@ from handlers.common.settings import Settings, settings
 from handlers.validate_input.dataset import check_dataset
 from handlers.validate_input.options import parse_options
 from handlers.validate_input.plan import Context, build_run, parse_start_time
+from handlers.validate_input.script import check_source
 from handlers.validate_input.warm_start import describe_parents
 
 if TYPE_CHECKING:
@@ -47,7 +49,8 @@ def validate(
     sagemaker: Callable[[], SageMakerClient] = clients.sagemaker,
     enforce_budget: bool = True,
 ) -> Run:
-    """Check the input and the dataset, then plan the run; refuse it over its budget unless told not to.
+    """Check the input, the dataset (and a script's source), then plan the run; refuse it over its budget
+    unless told not to.
 
     SageMaker is called only for a warm start, to check its parents.
     """
@@ -60,6 +63,15 @@ def validate(
             f"execution name / NAME_PREFIX: {err}; use a shorter NAME_PREFIX (the stage's name_prefix)"
         ) from None
     dataset = check_dataset(s3, options.dataset, config.data_bucket)
+    # Prices and images are per region: the one the run's clients (and so its instances) are in.
+    region = str(s3.meta.region_name or "")
+    image = config.xgboost_image
+    if options.script is not None:
+        check_source(s3, options.script, config.artifacts_bucket)
+        try:
+            image = script_mode.image_uri(options.script.framework, options.script.framework_version, region)
+        except script_mode.ScriptModeError as err:
+            raise InvalidInput(f"script.{err}") from None
     parents = (
         describe_parents(sagemaker(), config.name_prefix, options.warm_start) if options.warm_start else ()
     )
@@ -69,10 +81,9 @@ def validate(
         names=names,
         artifacts_bucket=config.artifacts_bucket,
         stack_name=config.stack_name,
-        # Prices are per region: the one the run's clients (and so its instances) are in.
-        region=str(s3.meta.region_name or ""),
+        region=region,
         parents=parents,
-        image=config.xgboost_image,
+        image=image,
     )
     run = build_run(options, dataset, ctx)
     problem = over_budget(run) if enforce_budget else None
@@ -85,7 +96,7 @@ def validate(
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> Run:
     """Entry point (handlers.validate_input.handler.lambda_handler)."""
     config = settings().require(
-        "data_bucket", "artifacts_bucket", "name_prefix", "stack_name", "stage_defaults"
+        "data_bucket", "artifacts_bucket", "name_prefix", "stack_name", "stage_defaults", "xgboost_image"
     )
     run = validate(event, config, clients.s3())
     logger.info("run planned", extra={"run_id": run["run_id"], "problem_type": run["problem_type"]})

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from contracts import completion, warm_start
 from contracts.run_options import RUN_OPTIONS, Flag, Option, OptionError, Rule, RunDefaults
 from handlers.common.errors import ConfigurationError, InvalidInput
+from handlers.validate_input.script import ScriptInput, parse_script
 
 T = TypeVar("T")
 
@@ -23,6 +24,7 @@ class RunOptions(RunDefaults):
     objective: str | None
     warm_start: tuple[str, ...] = ()  # run ids of the parents: their tuning jobs start this one
     warm_start_type: str | None = None  # None: chosen from the parents' data
+    script: ScriptInput | None = None  # the user's own training script; None: built-in XGBoost
 
 
 KNOWN_KEYS = tuple(sorted(f.name for f in fields(RunOptions)))
@@ -139,5 +141,6 @@ def parse_options(given: Any, defaults: Mapping[str, Any]) -> RunOptions:
         keep_endpoint=_checked("keep_endpoint", Flag(), given.get("keep_endpoint", False)),
         tuning_ranges=ranges,
         objective=_optional_text("objective", given.get("objective")),
+        script=parse_script(given.get("script")),
         **values,
     )

@@ -5,13 +5,16 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from contracts import completion
+from contracts import completion, script_mode
 from contracts.costs import CostInputs, estimate
+from contracts.dataset_layout import NUMERIC_CONTENT_TYPE
 from contracts.names import RunNames
 from contracts.prices import load as load_prices
 from contracts.reports import report_key
 from contracts.run import (
+    AlgorithmSpecification,
     Autopilot,
     Endpoint,
     Limits,
@@ -19,6 +22,7 @@ from contracts.run import (
     ResourceLimits,
     Run,
     RunCost,
+    Script,
     StoppingCondition,
     Tag,
     Tuning,
@@ -33,6 +37,7 @@ from handlers.validate_input.grid import build_grid
 from handlers.validate_input.objectives import resolve_objective
 from handlers.validate_input.options import RunOptions
 from handlers.validate_input.ranges import resolve_ranges
+from handlers.validate_input.script import ScriptInput, script_objective, script_ranges
 from handlers.validate_input.warm_start import Parent, warm_start_config
 from training.tuning_ranges import (
     autopilot_objective,
@@ -58,7 +63,7 @@ class Context:
     stack_name: str
     region: str = ""  # where the run's instances bill: prices are per region
     parents: tuple[Parent, ...] = ()  # a warm start's parent runs, as SageMaker describes their tuning jobs
-    image: str = ""  # the training image the stack's Tune state uses ("" when unknown: not compared)
+    image: str = ""  # the run's training image: built-in XGBoost's, or the script's framework's
 
 
 def parse_start_time(value: object) -> datetime:
@@ -97,8 +102,63 @@ def _train_class_counts(dataset: Dataset) -> tuple[int, int] | None:
     return train[negative], train[positive]
 
 
+def channel(name: str, uri: str, content_type: str | None = NUMERIC_CONTENT_TYPE) -> dict[str, Any]:
+    """A File-mode training channel reading every object under `uri`."""
+    described: dict[str, Any] = {"ChannelName": name}
+    if content_type:
+        described["ContentType"] = content_type
+    described.update(
+        {
+            "CompressionType": "None",
+            "DataSource": {
+                "S3DataSource": {
+                    "S3DataType": "S3Prefix",
+                    "S3Uri": uri,
+                    "S3DataDistributionType": "FullyReplicated",
+                }
+            },
+        }
+    )
+    return described
+
+
+def _script_search(
+    options: RunOptions, script: ScriptInput, ctx: Context
+) -> tuple[dict[str, str], dict[str, str], JsonDict, int]:
+    """A script's objective, static hyperparameters, ParameterRanges and job budget (Grid: its size)."""
+    objective = script_objective(script, options.objective)
+    static = script_mode.static_hyperparameters(script.entry_point, ctx.region, script.hyperparameters)
+    ranges = script_ranges(options.tuning_ranges, script)
+    max_jobs = options.tuning_max_jobs
+    if options.tuning_strategy != "Grid":
+        return objective, static, dict(ranges.to_api()), max_jobs
+    combinations = math.prod(len(values) for values in ranges.categorical.values())
+    if combinations > max_jobs or (not ranges.numeric and combinations < 2):
+        raise InvalidInput(
+            f"tuning_max_jobs: Grid search runs every combination of the categorical values "
+            f"({combinations}); give tuning_max_jobs {max(combinations, 2)} or more, or fewer values"
+        )
+    categorical: list[dict[str, object]] = [{"Name": n, "Values": v} for n, v in ranges.categorical.items()]
+    size = combinations
+    if ranges.numeric:
+        grid = build_grid(ranges.numeric, max_jobs // combinations)
+        categorical += grid.categorical
+        static.update(grid.fixed)
+        size *= grid.size
+    if size < 2:
+        raise InvalidInput("tuning_max_jobs: Grid search needs at least 2 jobs to compare two values")
+    api: JsonDict = {
+        "IntegerParameterRanges": [],
+        "ContinuousParameterRanges": [],
+        "CategoricalParameterRanges": categorical,
+    }
+    return objective, static, api, size
+
+
 def tuning_block(options: RunOptions, dataset: Dataset, ctx: Context) -> Tuning:
     """run.tuning: the HyperParameterTuningJobConfig and the training job definition's parts."""
+    if options.script is not None:
+        return _script_tuning(options, options.script, dataset, ctx)
     problem_type = dataset.manifest.problem_type
     objective = resolve_objective(problem_type, options.objective)
     # Binary: scale_pos_weight from the class balance, so a rare positive class is not drowned out.
@@ -121,6 +181,51 @@ def tuning_block(options: RunOptions, dataset: Dataset, ctx: Context) -> Tuning:
         max_jobs, parallel = grid.size, min(parallel, grid.size)
     else:
         parameter_api = dict(parameter_ranges(ranges))
+    channels = [channel(name, dataset.uris()[name]) for name in ("train", "validation")]
+    algorithm = AlgorithmSpecification(TrainingImage=ctx.image, TrainingInputMode="File")
+    return _tuning(
+        options, dataset, ctx, objective, static, parameter_api, (max_jobs, parallel), algorithm, channels
+    )
+
+
+def _script_tuning(options: RunOptions, script: ScriptInput, dataset: Dataset, ctx: Context) -> Tuning:
+    """run.tuning for the user's own script in its framework's container (contracts.script_mode)."""
+    objective, static, parameter_api, max_jobs = _script_search(options, script, ctx)
+    parallel = min(options.tuning_max_parallel_jobs, max_jobs)
+    channels = [channel(name, dataset.uris()[name]) for name in ("train", "validation")]
+    # Network isolation keeps the container from S3: the source comes as a channel, as the SDK sends it.
+    channels.append(channel(script_mode.CODE_CHANNEL, script.source, None))
+    algorithm = AlgorithmSpecification(
+        TrainingImage=ctx.image,
+        TrainingInputMode="File",
+        MetricDefinitions=[{"Name": m["Name"], "Regex": m["Regex"]} for m in script.metrics],
+    )
+    tuning = _tuning(
+        options, dataset, ctx, objective, static, parameter_api, (max_jobs, parallel), algorithm, channels
+    )
+    tuning["script"] = Script(
+        entry_point=script.entry_point,
+        source=script.source,
+        framework=script.framework,
+        framework_version=script.framework_version,
+        image=ctx.image,
+    )
+    return tuning
+
+
+def _tuning(
+    options: RunOptions,
+    dataset: Dataset,
+    ctx: Context,
+    objective: dict[str, str],
+    static: dict[str, str],
+    parameter_api: JsonDict,
+    budget: tuple[int, int],
+    algorithm: AlgorithmSpecification,
+    channels: list[dict[str, Any]],
+) -> Tuning:
+    """What a tuning job needs whatever it trains: config, resources, stopping, output, warm start."""
+    max_jobs, parallel = budget
     config = TuningConfig(
         Strategy=options.tuning_strategy,
         HyperParameterTuningJobObjective=objective,
@@ -143,6 +248,8 @@ def tuning_block(options: RunOptions, dataset: Dataset, ctx: Context) -> Tuning:
         stopping["MaxWaitTimeInSeconds"] = max(wait, options.training_max_runtime_s)
     tuning = Tuning(
         config=config,
+        algorithm=algorithm,
+        input_data_config=channels,
         static_hyperparameters=static,
         resource_config=ResourceConfig(
             InstanceType=options.training_instance_type, InstanceCount=1, VolumeSizeInGB=VOLUME_SIZE_GB

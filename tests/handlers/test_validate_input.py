@@ -17,6 +17,7 @@ from handlers.validate_input.options import KNOWN_KEYS
 from tests.handlers.conftest import (
     ARTIFACTS_BUCKET,
     DATA_BUCKET,
+    ENV,
     STAGE_DEFAULTS,
     STATE_MACHINE,
     manifest,
@@ -83,6 +84,14 @@ def test_good_input_gives_the_whole_run_object(put_dataset, context):
     assert tuning["stopping_condition"] == {"MaxRuntimeInSeconds": 3600}
     assert tuning["use_spot"] is False
     assert tuning["output_path"] == f"s3://{ARTIFACTS_BUCKET}/jobs/{names.run_id}/tuning/"
+    # Built-in XGBoost in the stack's image, on the train and validation channels; no script
+    assert tuning["algorithm"] == {"TrainingImage": ENV["XGBOOST_IMAGE"], "TrainingInputMode": "File"}
+    assert [(c["ChannelName"], c["ContentType"]) for c in tuning["input_data_config"]] == [
+        ("train", "text/csv"),
+        ("validation", "text/csv"),
+    ]
+    assert tuning["input_data_config"][0]["DataSource"]["S3DataSource"]["S3Uri"] == uri + "train/"
+    assert "script" not in tuning
     assert run["autopilot"] == {
         "problem_type_config": {
             "TabularJobConfig": {
