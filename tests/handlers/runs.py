@@ -10,6 +10,7 @@ from contracts.costs import CostInputs, estimate
 from contracts.names import run_names
 from contracts.prices import load as load_prices
 from contracts.run import (
+    AlgorithmSpecification,
     Autopilot,
     Endpoint,
     Limits,
@@ -23,10 +24,11 @@ from contracts.run import (
     Tuning,
     TuningConfig,
 )
-from tests.handlers.conftest import ARTIFACTS_BUCKET, DATA_BUCKET, REGION, STATE_MACHINE
+from tests.handlers.conftest import ARTIFACTS_BUCKET, DATA_BUCKET, ENV, REGION, STATE_MACHINE
 
 EXECUTION = "nightly-2026-11-22"
 NAMES = run_names("mlstest", STATE_MACHINE, EXECUTION)
+XGBOOST_IMAGE = ENV["XGBOOST_IMAGE"]
 CLASSES = {"binary": ["no", "yes"], "multiclass": ["a", "b", "c"], "regression": []}
 TUNING_OBJECTIVES = {
     "binary": {"Type": "Maximize", "MetricName": "validation:auc"},
@@ -75,6 +77,11 @@ def make_run(problem_type: str = "binary", **changes: Any) -> Run:
                 ParameterRanges={},
                 TrainingJobEarlyStoppingType="Auto",
             ),
+            algorithm=AlgorithmSpecification(TrainingImage=XGBOOST_IMAGE, TrainingInputMode="File"),
+            input_data_config=[
+                {"ChannelName": name, "DataSource": {"S3DataSource": {"S3Uri": f"{root}{name}/"}}}
+                for name in ("train", "validation")
+            ],
             static_hyperparameters={},
             resource_config=ResourceConfig(InstanceType="ml.m5.xlarge", InstanceCount=1, VolumeSizeInGB=30),
             stopping_condition=StoppingCondition(MaxRuntimeInSeconds=3600),
