@@ -65,7 +65,6 @@ class MlStack(Stack):
             key=self.storage.key,
             functions=self.functions,
             sagemaker_role=self.roles.execution_role,
-            xgboost_image=xgboost_image,
             topic=self.notifications.topic,
         )
 

@@ -139,6 +139,33 @@ def _decimal(value: Any) -> float | None:
         return None
 
 
+# Images whose algorithm defines its own metrics (SageMaker's built-in XGBoost, also its script mode's).
+BUILT_IN_METRICS = ("sagemaker-xgboost",)
+
+
+def objective_has_a_metric_definition(request: Mapping[str, Any]) -> list[str]:
+    """The objective of a job that is no built-in algorithm must be one of its MetricDefinitions, whose regex
+    finds it in the job's output (SageMaker's words, as users of the SDK's HyperparameterTuner report them
+    when their estimator's metric_definitions lack the objective)."""
+    config = _mapping(request.get("HyperParameterTuningJobConfig"))
+    found: list[str] = []
+    for definition in _definitions(request):
+        objective = _mapping(
+            definition.get("TuningObjective") or config.get("HyperParameterTuningJobObjective")
+        )
+        algorithm = _mapping(definition.get("AlgorithmSpecification"))
+        image = algorithm.get("TrainingImage")
+        if not isinstance(image, str) or not objective or any(mark in image for mark in BUILT_IN_METRICS):
+            continue
+        names = {_mapping(m).get("Name") for m in algorithm.get("MetricDefinitions") or []}
+        if objective.get("MetricName") not in names:
+            found.append(
+                "A metric is required for this hyperparameter tuning job objective. "
+                "Provide a metric in the metric definitions."
+            )
+    return found[:1]
+
+
 def spot_wait_covers_runtime(request: Mapping[str, Any]) -> list[str]:
     """Spot waits cover the runtime (SageMaker API Reference, API_StoppingCondition)."""
     return [message for definition in _definitions(request) for message in _spot_wait(definition)]
@@ -229,6 +256,7 @@ RULES: dict[tuple[str, str], tuple[Rule, ...]] = {
         hyperband_without_early_stopping,
         scaling_fits_range,
         completion_criteria_fit_strategy,
+        objective_has_a_metric_definition,
         *_TRAINING_RULES,
     ),
     ("sagemaker", "CreateTrainingJob"): _TRAINING_RULES,

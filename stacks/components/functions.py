@@ -18,6 +18,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from contracts.run_options import stage_defaults
+from contracts.script_mode import SOURCE_PREFIX
 from stacks.components.arns import sagemaker_arn
 from stacks.components.log_groups import encrypted_log_group
 from stacks.components.nag import BUCKET_GRANT_ACTIONS, KEY_GRANT_ACTIONS, acknowledge, resource_finding
@@ -37,6 +38,9 @@ SHARED_SOURCES = (
 RUNTIME = lambda_.Runtime.PYTHON_3_14
 # Every run's Autopilot output in the artifacts bucket (ValidateInput plans jobs/<run_id>/autopilot/).
 AUTOPILOT_OUTPUTS = "jobs/*/autopilot/*"
+# Script mode: the CLI's source archives, and each run's tuning output where a script's model is repacked.
+SCRIPT_SOURCES = f"{SOURCE_PREFIX}*"
+TUNING_OUTPUTS = "jobs/*/tuning/*"
 _HANDLER_SAGEMAKER_KINDS = (
     "training-job",
     "endpoint",
@@ -151,6 +155,10 @@ class PipelineFunctions(Construct):
         """Each handler gets what its code calls, on this stack's resources only."""
         prefixed = f"{self._config.name_prefix}-*"
         data_bucket.grant_read(self.validate_input, "datasets/*")
+        artifacts_bucket.grant_read(self.validate_input, SCRIPT_SOURCES)  # a script run's source is there
+        # A script's model is served with its code: PlanDeployment repacks both beside the model.
+        artifacts_bucket.grant_read(self.plan_deployment, SCRIPT_SOURCES)
+        artifacts_bucket.grant_read_write(self.plan_deployment, TUNING_OUTPUTS)
         data_bucket.grant_read(self.evaluate, "datasets/*")  # the test set, and the data's exploration
         artifacts_bucket.grant_put(self.evaluate, "reports/*")
         # What Autopilot's candidates point to (their definitions and reports), under the run's job output.
@@ -231,6 +239,8 @@ class PipelineFunctions(Construct):
                     data_bucket.arn_for_objects("datasets/*"),
                     artifacts_bucket.arn_for_objects("reports/*"),
                     artifacts_bucket.arn_for_objects(AUTOPILOT_OUTPUTS),
+                    artifacts_bucket.arn_for_objects(SCRIPT_SOURCES),
+                    artifacts_bucket.arn_for_objects(TUNING_OUTPUTS),
                     *(sagemaker_arn(kind, prefixed) for kind in _HANDLER_SAGEMAKER_KINDS),
                 ]
             ),
@@ -242,7 +252,8 @@ class PipelineFunctions(Construct):
                 "AwsSolutions-IAM5",
                 "X-Ray's PutTraceSegments/PutTelemetryRecords, Service Quotas' List* and SageMaker's "
                 "ListCandidatesForAutoMLJob support no resource ARNs; S3 and KMS rights are grants on the "
-                f"stack's own buckets (datasets/*, reports/*, {AUTOPILOT_OUTPUTS}) and key; SageMaker rights "
+                f"stack's own buckets (datasets/*, reports/*, {AUTOPILOT_OUTPUTS}, {SCRIPT_SOURCES}, "
+                f"{TUNING_OUTPUTS}) and key; SageMaker rights "
                 "are bounded to "
                 f"resources named '{prefixed}'.",
                 findings=findings,

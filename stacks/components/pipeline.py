@@ -66,7 +66,6 @@ class Pipeline(Construct):
         key: kms.IKey,
         functions: PipelineFunctions,
         sagemaker_role: iam.IRole,
-        xgboost_image: str,
         topic: sns.ITopic,
     ) -> None:
         super().__init__(scope, id)
@@ -100,7 +99,7 @@ class Pipeline(Construct):
                     failure,
                 )
             )
-            .next(self._train_candidates(failure, xgboost_image, execution_timeout))
+            .next(self._train_candidates(failure, execution_timeout))
             .next(
                 self._lambda(
                     "PlanDeployment",
@@ -196,11 +195,9 @@ class Pipeline(Construct):
 
     # --- TrainCandidates -------------------------------------------------------------------------
 
-    def _train_candidates(
-        self, failure: sfn.IChainable, xgboost_image: str, timeout: Duration
-    ) -> sfn.Parallel:
+    def _train_candidates(self, failure: sfn.IChainable, timeout: Duration) -> sfn.Parallel:
         parallel = sfn.Parallel(self, "TrainCandidates", result_path="$.candidates")
-        parallel.branch(self._tuning_branch(xgboost_image, timeout))
+        parallel.branch(self._tuning_branch(timeout))
         parallel.branch(self._autopilot_branch())
         parallel.add_catch(failure, result_path=_ERROR)
         return parallel
@@ -217,14 +214,13 @@ class Pipeline(Construct):
             },
         )
 
-    def _tuning_branch(self, xgboost_image: str, timeout: Duration) -> sfn.IChainable:
+    def _tuning_branch(self, timeout: Duration) -> sfn.IChainable:
         failed = self._with_cause("TuningFailed", self._branch_failed("TuningFailed", "tuning"))
         tune, tune_warm = (
             sfn.CustomState(
                 self,
                 id,
                 state_json=tuning_job_state(
-                    image=xgboost_image,
                     role_arn=self._role_arn,
                     key_arn=self._key.key_arn,
                     timeout=timeout,

@@ -9,7 +9,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
-from contracts.dataset_layout import NUMERIC_CONTENT_TYPE, RAW_CONTENT_TYPE
+from contracts.dataset_layout import RAW_CONTENT_TYPE
 from contracts.run import run_path
 
 ERROR_PATH = "$.error"
@@ -70,31 +70,17 @@ def sdk_call(
     return sfn.Chain.custom(first, [first, again], again)
 
 
-def training_channel(name: str) -> dict[str, Any]:
-    """A File-mode training channel: the dataset's channel of that name, numeric CSV."""
-    return {
-        "ChannelName": name,
-        "ContentType": NUMERIC_CONTENT_TYPE,
-        "CompressionType": "None",
-        "DataSource": {
-            "S3DataSource": {
-                "S3DataType": "S3Prefix",
-                "S3Uri.$": run_path("dataset", name),
-                "S3DataDistributionType": "FullyReplicated",
-            }
-        },
-    }
-
-
 def tuning_job_state(
-    *, image: str, role_arn: str, key_arn: str, timeout: Duration, warm_start: bool = False
+    *, role_arn: str, key_arn: str, timeout: Duration, warm_start: bool = False
 ) -> dict[str, Any]:
     """The createHyperParameterTuningJob.sync state (CDK has no task class for it).
 
-    What a run may change (ranges, budget, strategy, instance type, spot) comes from the run's `tuning`;
-    what security depends on (image, role, KMS, isolation, encryption) is fixed here. A warm start's state
-    also passes the run's WarmStartConfig: a path to it in a cold start's state would fail the execution
-    (States.Runtime), so the two starts are two states built here alike.
+    What a run may change comes from the run's `tuning`: ranges, budget, strategy, instance type, spot, and
+    what it trains (ValidateInput picks the image, built-in XGBoost's or a script's framework's, from the
+    stack's and the SageMaker SDK's tables; the channels; MetricDefinitions). What security depends on
+    (role, KMS, network isolation, encryption) is fixed here. A warm start's state also passes the run's
+    WarmStartConfig: a path to it in a cold start's state would fail the execution (States.Runtime), so the
+    two starts are two states built here alike.
     """
     warm = {"WarmStartConfig.$": run_path("tuning", "warm_start")} if warm_start else {}
     return {
@@ -106,10 +92,10 @@ def tuning_job_state(
             **warm,
             "HyperParameterTuningJobConfig.$": run_path("tuning", "config"),
             "TrainingJobDefinition": {
-                "AlgorithmSpecification": {"TrainingImage": image, "TrainingInputMode": "File"},
+                "AlgorithmSpecification.$": run_path("tuning", "algorithm"),
                 "RoleArn": role_arn,
                 "StaticHyperParameters.$": run_path("tuning", "static_hyperparameters"),
-                "InputDataConfig": [training_channel("train"), training_channel("validation")],
+                "InputDataConfig.$": run_path("tuning", "input_data_config"),
                 "OutputDataConfig": {
                     "S3OutputPath.$": run_path("tuning", "output_path"),
                     "KmsKeyId": key_arn,

@@ -160,11 +160,10 @@ def test_tuning_job_is_the_optimized_sync_integration_with_security_flags(
     assert definition["OutputDataConfig"]["KmsKeyId"] == key
     assert definition["ResourceConfig"]["VolumeKmsKeyId"] == key
     assert definition["RoleArn"] == _sagemaker_role_arn(dev)
-    assert definition["AlgorithmSpecification"] == {
-        "TrainingImage": "${XgboostImages:${AWS::Region}:uri}",
-        "TrainingInputMode": "File",
-    }
-    assert [c["ChannelName"] for c in definition["InputDataConfig"]] == ["train", "validation"]
+    # What it trains comes from the run: built-in XGBoost or a script, picked by ValidateInput
+    assert definition["AlgorithmSpecification.$"] == "$.run.tuning.algorithm"
+    assert definition["InputDataConfig.$"] == "$.run.tuning.input_data_config"
+    assert definition["StaticHyperParameters.$"] == "$.run.tuning.static_hyperparameters"
     assert tune["Parameters"]["HyperParameterTuningJobConfig.$"] == "$.run.tuning.config"
     assert tune["TimeoutSeconds"] > 0
 
