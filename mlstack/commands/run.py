@@ -30,6 +30,8 @@ from handlers.validate_input.plan import iso_utc
 from mlstack.commands import error, tty_console
 from mlstack.commands.costs import cost_summary_lines, estimate_notes, estimate_rows
 from mlstack.commands.ranges import Narrowed, find_board, suggest_ranges
+from mlstack.commands.source import SourceError, script_input
+from mlstack.commands.source import add_arguments as add_script_arguments
 from mlstack.narrowing import NarrowingError
 from mlstack.progress import Snapshot, plain_line, rows
 from mlstack.stack import StackError, Target, add_target_arguments, resolve, stage_of
@@ -69,7 +71,9 @@ def _add_overrides(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--keep-endpoint", action="store_true", default=None, help="keep the endpoint until its TTL"
     )
-    group.add_argument("--objective", help="tuning objective, e.g. validation:logloss")
+    group.add_argument(
+        "--objective", help="tuning objective, e.g. validation:logloss; a script's: one of its --metric names"
+    )
     group.add_argument("--tuning-ranges", metavar="JSON", help='e.g. \'{"eta": {"min": 0.05, "max": 0.3}}\'')
     group.add_argument(
         "--warm-start",
@@ -117,6 +121,7 @@ def register(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     add_target_arguments(parser)
     _add_overrides(parser)
+    add_script_arguments(parser)
     parser.add_argument(
         "--estimate",
         action="store_true",
@@ -270,6 +275,12 @@ def plan(
 ) -> tuple[str, dict[str, Any], Run]:
     """Execution name, input and the run ValidateInput plans; UsageError or InvalidInput if it cannot run."""
     given = build_input(args)
+    try:
+        script = script_input(args, target, say)
+    except SourceError as err:
+        raise UsageError(str(err)) from None
+    if script is not None:
+        given["script"] = script
     narrowed = narrow_from(args, target, given)
     if narrowed is not None:
         say(f"ranges narrowed from run {narrowed.run_id}, which this run warm-starts from:")
