@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from contracts.script_mode import serving_environment
 from handlers.common.errors import InvalidInput, NoFinalist
 from handlers.common.json_types import JsonDict
 
@@ -62,10 +63,19 @@ def _model(name: str, containers: list[JsonDict], tags: list[JsonDict]) -> JsonD
     return {"ModelName": name, "Containers": containers, "Tags": tags}
 
 
-def _tuning_containers(result: Mapping[str, Any], images: Images) -> list[JsonDict]:
+def _tuning_containers(
+    run: Mapping[str, Any], result: Mapping[str, Any], images: Images, script_model: str | None
+) -> list[JsonDict]:
     if not result.get("model_data"):
         raise InvalidInput("candidates: the tuning result lacks model_data (the best training job's model)")
-    return [{"Image": images.xgboost, "ModelDataUrl": str(result["model_data"])}]
+    script = run["tuning"].get("script")
+    if script is None:
+        return [{"Image": images.xgboost, "ModelDataUrl": str(result["model_data"])}]
+    if not script_model:
+        raise InvalidInput("candidates: a script's model is served repacked with its code; none was given")
+    # The framework's serving container runs the script's model_fn, input_fn, predict_fn, output_fn.
+    environment = serving_environment(str(script["entry_point"]), str(run["cost"]["region"]))
+    return [{"Image": str(script["image"]), "ModelDataUrl": script_model, "Environment": environment}]
 
 
 def _autopilot_containers(result: Mapping[str, Any], problem_type: str) -> list[JsonDict]:
@@ -81,8 +91,17 @@ def _failure(result: Mapping[str, Any]) -> str:
     return f"{result.get('kind', '?')} failed: {error}: {cause}"
 
 
-def plan(run: Mapping[str, Any], candidates: Sequence[Mapping[str, Any]], images: Images) -> JsonDict:
-    """Models and production variants for every candidate that succeeded; NoFinalist when none did."""
+def plan(
+    run: Mapping[str, Any],
+    candidates: Sequence[Mapping[str, Any]],
+    images: Images,
+    *,
+    script_model: str | None = None,
+) -> JsonDict:
+    """Models and production variants for every candidate that succeeded; NoFinalist when none did.
+
+    `script_model`: a script run's best model repacked with its code (repack.py), which its model serves.
+    """
     names, tags = run["names"], list(run.get("tags") or [])
     instance_type = run["endpoint"]["instance_type"]
     finalists: list[JsonDict] = []
@@ -97,20 +116,23 @@ def plan(run: Mapping[str, Any], candidates: Sequence[Mapping[str, Any]], images
             failures.append(_failure(result))
             continue
         if kind == "tuning":
-            model_name, containers = names["tuning_model"], _tuning_containers(result, images)
+            model_name = names["tuning_model"]
+            containers = _tuning_containers(run, result, images, script_model)
         else:
             model_name = names["autopilot_model"]
             containers = _autopilot_containers(result, str(run["problem_type"]))
         variant = VARIANTS[str(kind)]
-        finalists.append(
-            {
-                "kind": kind,
-                "variant": variant,
-                "model_name": model_name,
-                "job": result.get("job"),
-                "objective": result.get("objective"),
-            }
-        )
+        finalist: JsonDict = {
+            "kind": kind,
+            "variant": variant,
+            "model_name": model_name,
+            "job": result.get("job"),
+            "objective": result.get("objective"),
+        }
+        script = run["tuning"].get("script") if kind == "tuning" else None
+        if script is not None:  # what the report says the tuning finalist is, besides built-in XGBoost
+            finalist["script"] = {k: script[k] for k in ("entry_point", "framework", "framework_version")}
+        finalists.append(finalist)
         models.append(_model(model_name, containers, tags))
         variants.append(
             {

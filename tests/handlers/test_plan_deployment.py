@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import tarfile
 from typing import Any
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from handlers.common.errors import InvalidInput, NoFinalist
 from handlers.plan_deployment.handler import lambda_handler
 from handlers.plan_deployment.plan import with_inference_output
-from tests.handlers.conftest import ENV
+from tests.handlers.conftest import ARTIFACTS_BUCKET, ENV
 from tests.handlers.runs import NAMES, make_run
 
 TUNING_OK = {
@@ -145,3 +147,84 @@ def test_containers_without_a_declaration_get_the_output_on_the_last():
     )
     assert out[0]["Environment"] == {}
     assert out[1]["Environment"] == {"X": "1", "SAGEMAKER_INFERENCE_OUTPUT": "predicted_label"}
+
+
+# --- a script's model: served by its framework's container, repacked with its code ------------------
+
+SOURCE_KEY = "code/" + "ab" * 32 + "/sourcedir.tar.gz"
+
+
+def _tar(files: dict[str, bytes]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def _script_run() -> dict[str, Any]:
+    run = make_run("binary")
+    image = "683313688378.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
+    run["tuning"]["script"] = {
+        "entry_point": "train.py",
+        "source": f"s3://{ARTIFACTS_BUCKET}/{SOURCE_KEY}",
+        "framework": "sklearn",
+        "framework_version": "1.9-0",
+        "image": image,
+    }
+    return dict(run)
+
+
+def test_a_scripts_model_is_served_with_its_code_by_its_frameworks_container(context, s3):
+    # Given a script run whose best trial saved a model (and, stale, a code folder of its own)
+    run = _script_run()
+    model_key = f"jobs/{NAMES.run_id}/tuning/best-007/output/model.tar.gz"
+    s3.put_object(
+        Bucket=ARTIFACTS_BUCKET,
+        Key=model_key,
+        Body=_tar({"model.joblib": b"weights", "code/old.py": b"stale"}),
+    )
+    s3.put_object(
+        Bucket=ARTIFACTS_BUCKET,
+        Key=SOURCE_KEY,
+        Body=_tar({"train.py": b"def model_fn(d): ...", "lib/u.py": b""}),
+    )
+    tuned = {
+        **TUNING_OK,
+        "best_training_job": "best-007",
+        "model_data": f"s3://{ARTIFACTS_BUCKET}/{model_key}",
+    }
+
+    plan = lambda_handler({"run": run, "candidates": [tuned, AUTOPILOT_OK]}, context)
+
+    # Then its model runs the framework's image with the script as SAGEMAKER_PROGRAM, the code in the model
+    (container,) = plan["models"][0]["Containers"]
+    repacked = f"jobs/{NAMES.run_id}/tuning/best-007/deploy/model.tar.gz"
+    assert container == {
+        "Image": run["tuning"]["script"]["image"],
+        "ModelDataUrl": f"s3://{ARTIFACTS_BUCKET}/{repacked}",
+        "Environment": {
+            "SAGEMAKER_PROGRAM": "train.py",
+            "SAGEMAKER_SUBMIT_DIRECTORY": "/opt/ml/model/code",
+            "SAGEMAKER_REGION": "eu-west-1",
+            "SAGEMAKER_CONTAINER_LOG_LEVEL": "20",
+        },
+    }
+    put = s3.get_object(Bucket=ARTIFACTS_BUCKET, Key=repacked)
+    assert put["ServerSideEncryption"] == "aws:kms" and put["SSEKMSKeyId"] == ENV["KEY_ARN"]
+    with tarfile.open(fileobj=io.BytesIO(put["Body"].read())) as tar:
+        assert sorted(tar.getnames()) == ["code/lib/u.py", "code/train.py", "model.joblib"]
+    # And the report learns what the tuning finalist is
+    assert plan["finalists"][0]["script"] == {
+        "entry_point": "train.py",
+        "framework": "sklearn",
+        "framework_version": "1.9-0",
+    }
+
+
+def test_a_failed_script_tuning_repacks_nothing(context, s3):
+    plan = lambda_handler({"run": _script_run(), "candidates": [TUNING_FAILED, AUTOPILOT_OK]}, context)
+    assert [f["variant"] for f in plan["finalists"]] == ["Autopilot"]
+    assert "Contents" not in s3.list_objects_v2(Bucket=ARTIFACTS_BUCKET, Prefix="jobs/")
