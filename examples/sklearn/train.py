@@ -8,9 +8,9 @@ with the hyperparameters it is given as arguments, prints the validation score o
 
 (binary: auc; multiclass: mlogloss; regression: rmse) and saves the model to SM_MODEL_DIR.
 
-Serving: the container imports this file and calls model_fn, then the default input_fn (CSV rows to a
-float array) and output_fn (one CSV line per row) around predict_fn, which returns probabilities for a
-classifier: what the pipeline's evaluation reads.
+Serving: the container imports this file and calls model_fn, then input_fn (CSV rows to a 2-D float
+array), predict_fn (probabilities for a classifier: what the pipeline's evaluation reads) and the
+container's default output_fn (one CSV line per row).
 
     mlstack run --dataset s3://<data-bucket>/datasets/bank/ --entry-point examples/sklearn/train.py \\
       --tuning-ranges '{"learning_rate": {"min": 0.01, "max": 0.3, "scaling": "Logarithmic"},
@@ -19,6 +19,7 @@ classifier: what the pipeline's evaluation reads.
 """
 
 import argparse
+import io
 import os
 from pathlib import Path
 
@@ -98,6 +99,14 @@ def train(args):
 
 def model_fn(model_dir):
     return joblib.load(Path(model_dir) / MODEL_FILE)
+
+
+def input_fn(body, content_type):
+    """CSV rows (an empty field is missing) to a 2-D array: the default makes a single row 1-D."""
+    if content_type.split(";")[0].strip() != "text/csv":
+        raise ValueError(f"send text/csv, not {content_type}")
+    text = body.decode() if isinstance(body, bytes) else body
+    return np.genfromtxt(io.StringIO(text), delimiter=",", ndmin=2, dtype=np.float32)
 
 
 def predict_fn(data, model):

@@ -17,6 +17,7 @@ from typing import Any
 
 from moto.core.exceptions import ServiceException
 
+from contracts import script_mode
 from localaws.sagemaker import faults, procs, s3io
 from localaws.sagemaker.common import ValidationException, arn, drop_none, utcnow
 from localaws.sagemaker.models import backend
@@ -342,14 +343,16 @@ def _start_variant(endpoint: Endpoint, variant: dict[str, Any]) -> VariantServer
             f'Failed to extract model data archive from URL "{data_url}" for production variant '
             f"{variant['VariantName']}: {err}"
         ) from err
+    environment = {str(k): str(v) for k, v in (container.get("Environment") or {}).items()}
+    try:
+        _fetch_source(endpoint, model, environment, Paths(workdir))
+    except _DeployError:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
     env = procs.environment(
         model.request.get("ExecutionRoleArn"),
         endpoint.region,
-        {
-            "OMP_NUM_THREADS": "1",
-            MODEL_DIR_ENV: str(model_dir),
-            **{str(k): str(v) for k, v in (container.get("Environment") or {}).items()},
-        },
+        {"OMP_NUM_THREADS": "1", MODEL_DIR_ENV: str(model_dir), **environment},
     )
     proc = procs.start(
         "localaws.sagemaker.serve",
@@ -370,6 +373,30 @@ def _start_variant(endpoint: Endpoint, variant: dict[str, Any]) -> VariantServer
     # Keep draining the server's output so a chatty model never blocks on a full pipe.
     threading.Thread(target=_drain, args=(proc,), daemon=True).start()
     return VariantServer(variant, image, proc, port, workdir)
+
+
+def _fetch_source(endpoint: Endpoint, model: Model, environment: dict[str, str], paths: Paths) -> None:
+    """A script's source named by an s3:// SAGEMAKER_SUBMIT_DIRECTORY, fetched as the serving container
+    fetches it (into /opt/ml/code); a network-isolated container cannot, and fails to start as on AWS."""
+    source = environment.get(script_mode.SERVING_SUBMIT_DIRECTORY, "")
+    if not source.startswith("s3://"):
+        return
+    if model.request.get("EnableNetworkIsolation"):
+        raise _DeployError(
+            f"Model {model.name} runs with network isolation, so its container cannot download "
+            f"{script_mode.SERVING_SUBMIT_DIRECTORY} {source}: repack the code into the model archive under "
+            f"code/ and set it to {script_mode.SERVING_CODE_DIR}, as the SageMaker SDK does."
+        )
+    try:
+        _extract(
+            s3io.read(endpoint.account_id, endpoint.region, source, model.request.get("ExecutionRoleArn")),
+            paths.code_dir,
+        )
+    except (s3io.S3Error, tarfile.TarError) as err:
+        raise _DeployError(
+            f"Failed to download {script_mode.SERVING_SUBMIT_DIRECTORY} {source}: {err}"
+        ) from err
+    environment[script_mode.SERVING_SUBMIT_DIRECTORY] = "/opt/ml/code"
 
 
 def _extract(data: bytes, dest: Path) -> None:

@@ -94,7 +94,7 @@ def _ours(path: str) -> bool:
     return path.startswith(str(PROJECT_ROOT)) and not path.startswith(sys.prefix)
 
 
-def _isolate(code_dir: Path) -> None:
+def isolate(code_dir: Path) -> None:
     """sys.path and sys.modules as a fresh `python train.py` in the container would have them: the source
     directory first, then the interpreter's own; none of this project's modules."""
     job_dir = sys.path[0]  # the fork server put the job's directory (its /opt/ml) first
@@ -162,7 +162,7 @@ def run_script(script: Script, code_dir: Path) -> tuple[int, list[str]]:
     os.environ.update(script.environment())
     os.environ["PYTHONPATH"] = str(code_dir)  # its own subprocesses import from the source directory too
     os.chdir(code_dir)
-    _isolate(code_dir)
+    isolate(code_dir)
     sys.argv = [script.program, *script.args]
     with stderr_tail() as tail:
         try:

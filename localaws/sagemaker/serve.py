@@ -1,21 +1,27 @@
 """One production variant's model server: the SageMaker inference contract (GET /ping, POST /invocations).
 
 Run as `python -m localaws.sagemaker.serve --model-dir DIR [--image URI]`; prints
-`MLSTACK_SERVING <port>` once the model is loaded and the port is bound on 127.0.0.1.
+`MLSTACK_SERVING <port>` once the model is loaded and the port is bound on 127.0.0.1. It serves built-in
+XGBoost, an Autopilot candidate, or a script in a framework's container (SAGEMAKER_PROGRAM set).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import io
 import json
 import os
 import threading
 import time
 import warnings
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+from contracts import script_mode
+from training.container import Paths
 
 MANIFEST = "mlstack-model.json"
 READY_LINE = "MLSTACK_SERVING"
@@ -115,7 +121,130 @@ def _json_default(value: Any) -> Any:
     return value.item() if hasattr(value, "item") else str(value)
 
 
-def load(model_dir: Path, image: str) -> XGBoostModel | AutoGluonModel:
+# --- a script in a framework's serving container ---------------------------------------------------
+_CSV, _JSON, _NPY = "text/csv", "application/json", "application/x-npy"
+
+
+def _media(content_type: str) -> str:
+    return content_type.split(";", 1)[0].strip().lower()
+
+
+def _text(body: str | bytes) -> str:
+    return body.decode("utf-8") if isinstance(body, bytes) else body
+
+
+def _decode_array(body: str | bytes, content_type: str) -> Any:
+    """The toolkit's decoder: CSV (numpy's genfromtxt: one row is a 1-D array), JSON or NPY to an array."""
+    import numpy as np
+
+    media = _media(content_type)
+    if media == _CSV:
+        return np.genfromtxt(io.StringIO(_text(body)), delimiter=",")
+    if media == _JSON:
+        return np.array(json.loads(body))
+    if media == _NPY and isinstance(body, bytes):
+        return np.load(io.BytesIO(body), allow_pickle=True)
+    raise ModelInputError(f"Content type {content_type} is not supported by this framework.")
+
+
+def _encode_array(prediction: Any, accept: str) -> bytes:
+    """The toolkit's encoder: CSV (numpy's savetxt, one line per row), JSON (a list) or NPY."""
+    import numpy as np
+
+    media = _media(accept)
+    if media == _CSV:
+        stream = io.StringIO()
+        np.savetxt(stream, prediction, delimiter=",", fmt="%s")
+        return stream.getvalue().encode()
+    if media == _JSON:
+        return json.dumps(
+            prediction, default=lambda v: v.tolist() if hasattr(v, "tolist") else str(v)
+        ).encode()
+    if media == _NPY:
+        buffer = io.BytesIO()
+        np.save(buffer, prediction)
+        return buffer.getvalue()
+    raise ModelInputError(
+        f"Accept {accept} is not supported by this framework; ask for text/csv or application/json."
+    )
+
+
+def _sklearn_input(body: str | bytes, content_type: str) -> Any:
+    import numpy as np
+
+    array = _decode_array(body, content_type)
+    return array.astype(np.float32) if _media(content_type) in (_CSV, _JSON) else array
+
+
+def _xgboost_input(body: str | bytes, content_type: str) -> Any:
+    """The XGBoost container's decoder: CSV rows (an empty field is missing) to a DMatrix."""
+    import numpy as np
+    import xgboost as xgb
+
+    if _media(content_type) != _CSV:
+        raise ModelInputError(
+            f"Content type {content_type} is not supported by this framework; send text/csv."
+        )
+    lines = _text(body).strip().split("\n")
+    rows = [["nan" if cell == "" else cell for cell in line.split(",")] for line in lines]
+    return xgb.DMatrix(np.array(rows).astype(float))
+
+
+class ScriptModel:
+    """A framework container serving a script (scikit-learn or XGBoost script mode): it imports the
+    entry point from SAGEMAKER_SUBMIT_DIRECTORY and calls its model_fn once, then per request its
+    input_fn, predict_fn and output_fn (or its transform_fn), the framework's defaults where absent."""
+
+    def __init__(self, model_dir: Path, image: str, env: dict[str, str]) -> None:
+        program = env.get(script_mode.SERVING_PROGRAM, "")
+        code_dir = Paths(model_dir.parent).local(env.get(script_mode.SERVING_SUBMIT_DIRECTORY, ""))
+        if not (code_dir / program).is_file():
+            raise SystemExit(f"{script_mode.SERVING_PROGRAM} {program}: no such file in {code_dir}")
+        from localaws.sagemaker.script_mode import isolate
+
+        isolate(code_dir)
+        module = importlib.import_module(program.removesuffix(".py").replace("/", "."))
+        xgboost = "sagemaker-xgboost" in image
+        model_fn = getattr(module, "model_fn", None)
+        if model_fn is None:  # neither framework has a default: the toolkit's words
+            raise SystemExit(
+                f"Please provide a model_fn implementation in {program}: the container calls "
+                "model_fn(model_dir) to load the model. See documentation for model_fn at "
+                "https://github.com/aws/sagemaker-python-sdk"
+            )
+        self.transform_fn: Callable[..., Any] | None = getattr(module, "transform_fn", None)
+        handlers = [getattr(module, name, None) for name in ("input_fn", "predict_fn", "output_fn")]
+        if self.transform_fn is not None and any(handlers):
+            raise SystemExit(
+                "Cannot use transform_fn implementation with input_fn, predict_fn, and/or output_fn"
+            )
+        self.input_fn: Callable[..., Any] = handlers[0] or (_xgboost_input if xgboost else _sklearn_input)
+        self.predict_fn: Callable[..., Any] = handlers[1] or (
+            (lambda data, model: model.predict(data, validate_features=False))
+            if xgboost
+            else (lambda data, model: model.predict(data))
+        )
+        self.output_fn: Callable[..., Any] = handlers[2] or _encode_array
+        self.default_accept = env.get(script_mode.DEFAULT_ACCEPT_ENV, _JSON)
+        self.model = model_fn(str(model_dir))
+
+    def predict(self, body: bytes, content_type: str, accept: str) -> tuple[bytes, str]:
+        if not accept or accept == "*/*":
+            accept = self.default_accept
+        # The toolkit hands text content types to the script as str, anything else as bytes.
+        data: str | bytes = body.decode("utf-8") if _media(content_type) in (_CSV, _JSON) else body
+        if self.transform_fn is not None:
+            result = self.transform_fn(self.model, data, content_type, accept)
+        else:
+            result = self.output_fn(self.predict_fn(self.input_fn(data, content_type), self.model), accept)
+        if isinstance(result, tuple) and len(result) == 2:  # (data, content type), as the toolkit allows
+            result, accept = result
+        return (result.encode() if isinstance(result, str) else bytes(result)), accept
+
+
+def load(model_dir: Path, image: str) -> XGBoostModel | AutoGluonModel | ScriptModel:
+    if os.environ.get(script_mode.SERVING_PROGRAM):
+        return ScriptModel(model_dir, image, dict(os.environ))
     manifest_path = model_dir / MANIFEST
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())
@@ -126,7 +255,7 @@ def load(model_dir: Path, image: str) -> XGBoostModel | AutoGluonModel:
     raise SystemExit(f"No servable model in {model_dir} for image {image!r}")
 
 
-def _handler(model: XGBoostModel | AutoGluonModel) -> type[BaseHTTPRequestHandler]:
+def _handler(model: XGBoostModel | AutoGluonModel | ScriptModel) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 

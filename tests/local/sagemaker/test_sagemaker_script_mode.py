@@ -13,9 +13,19 @@ import boto3
 import pytest
 
 from contracts import script_mode
+from handlers.plan_deployment.repack import repack
 from localaws.sagemaker.models import backend
 from mlstack.commands.source import pack
-from tests.local.sagemaker.conftest import BUCKET, REGION, ROLE, channels, wait_training, wait_until
+from tests.local.sagemaker.conftest import (
+    BUCKET,
+    REGION,
+    ROLE,
+    channels,
+    features_csv,
+    wait_training,
+    wait_until,
+)
+from tests.local.sagemaker.test_sagemaker_endpoints import variants, wait_endpoint
 from tests.local.sagemaker.test_sagemaker_tuning import wait_tuning
 
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
@@ -299,3 +309,105 @@ def test_a_tuning_job_tunes_a_script_by_its_metric_definitions(sm, dataset, exam
     assert best["MetricName"] == "validation:auc" and 0.6 < best["Value"] <= 1.0
     trial = sm.describe_training_job(TrainingJobName=tuned["BestTrainingJob"]["TrainingJobName"])
     assert wait_until(lambda: trial["ModelArtifacts"]["S3ModelArtifacts"].endswith("model.tar.gz"))
+
+
+# --- serving: the framework's model server runs the script's inference functions ---------------------
+
+
+def serve_script(sm: Any, name: str, job: dict[str, Any], source_uri: str, image: str) -> dict[str, Any]:
+    """The trained model repacked with its code (as PlanDeployment does), as a network-isolated model on
+    an endpoint of its own; the endpoint once it left Creating."""
+    s3 = boto3.client("s3", region_name=REGION)
+    target = f"s3://{BUCKET}/deploy/{name}/model.tar.gz"
+    repack(s3, job["ModelArtifacts"]["S3ModelArtifacts"], source_uri, target, "alias/none")
+    sm.create_model(
+        ModelName=name,
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={
+            "Image": image,
+            "ModelDataUrl": target,
+            "Environment": script_mode.serving_environment("train.py", REGION),
+        },
+        EnableNetworkIsolation=True,
+    )
+    sm.create_endpoint_config(EndpointConfigName=name, ProductionVariants=variants(("Tuning", name)))
+    sm.create_endpoint(EndpointName=name, EndpointConfigName=name)
+    return wait_endpoint(sm, name)
+
+
+@pytest.mark.parametrize(("example", "image"), [("sklearn", SKLEARN_IMAGE), ("xgboost", XGB_IMAGE)])
+def test_a_trained_script_serves_probabilities_through_its_inference_functions(
+    sm, runtime, dataset, example, image
+):
+    # Given the example trained in its framework's container
+    source = put_source(EXAMPLES / example)
+    request = script_request(f"serve-{example}", dataset["prefix"], source, image=image)
+    sm.create_training_job(**request)
+    job = wait_training(sm, f"serve-{example}")
+    assert job["TrainingJobStatus"] == "Completed", job.get("FailureReason")
+
+    # When its model is served as the pipeline serves it
+    endpoint = serve_script(sm, f"serve-{example}", job, source, image)
+    assert endpoint["EndpointStatus"] == "InService", endpoint.get("FailureReason")
+
+    # Then rows of features get one probability of class 1 each, a single row too (as Evaluate reads them)
+    rows = features_csv(dataset["x"][:5])
+    for body, count in ((rows, 5), (rows.splitlines(keepends=True)[0], 1)):
+        answer = runtime.invoke_endpoint(
+            EndpointName=f"serve-{example}", ContentType="text/csv", Accept="text/csv", Body=body
+        )
+        values = [float(line) for line in answer["Body"].read().decode().split()]
+        assert len(values) == count and all(0.0 <= v <= 1.0 for v in values)
+    # And JSON when asked for, as the framework's default output_fn encodes it
+    answer = runtime.invoke_endpoint(
+        EndpointName=f"serve-{example}", ContentType="text/csv", Accept="application/json", Body=rows
+    )
+    assert len(json.loads(answer["Body"].read())) == 5
+    sm.delete_endpoint(EndpointName=f"serve-{example}")
+
+
+def test_a_script_without_model_fn_fails_the_endpoint_saying_so(sm, dataset, tmp_path):
+    # Given a model whose script defines no model_fn (neither framework has a default)
+    (tmp_path / "train.py").write_text(
+        "import os, pathlib\n"
+        "if __name__ == '__main__':\n"
+        "    pathlib.Path(os.environ['SM_MODEL_DIR'], 'model.txt').write_text('m')\n"
+        "    print('score=0.5')\n"
+    )
+    source = put_source(tmp_path)
+    sm.create_training_job(**script_request("serve-nofn", dataset["prefix"], source))
+    job = wait_training(sm, "serve-nofn")
+
+    endpoint = serve_script(sm, "serve-nofn", job, source, SKLEARN_IMAGE)
+
+    assert endpoint["EndpointStatus"] == "Failed"
+    assert "did not pass the ping health check" in endpoint["FailureReason"]
+    assert "Please provide a model_fn implementation in train.py" in endpoint["FailureReason"]
+
+
+def test_an_isolated_model_cannot_fetch_its_source_from_s3(sm, dataset, probe_source):
+    sm.create_training_job(**script_request("serve-s3", dataset["prefix"], probe_source))
+    job = wait_training(sm, "serve-s3")
+    environment = {
+        **script_mode.serving_environment("train.py", REGION),
+        "SAGEMAKER_SUBMIT_DIRECTORY": probe_source,
+    }
+    sm.create_model(
+        ModelName="serve-s3",
+        ExecutionRoleArn=ROLE,
+        PrimaryContainer={
+            "Image": SKLEARN_IMAGE,
+            "ModelDataUrl": job["ModelArtifacts"]["S3ModelArtifacts"],
+            "Environment": environment,
+        },
+        EnableNetworkIsolation=True,
+    )
+    sm.create_endpoint_config(
+        EndpointConfigName="serve-s3", ProductionVariants=variants(("Tuning", "serve-s3"))
+    )
+    sm.create_endpoint(EndpointName="serve-s3", EndpointConfigName="serve-s3")
+
+    endpoint = wait_endpoint(sm, "serve-s3")
+
+    assert endpoint["EndpointStatus"] == "Failed"
+    assert "runs with network isolation, so its container cannot download" in endpoint["FailureReason"]
