@@ -242,14 +242,18 @@ class ScriptModel:
         return (result.encode() if isinstance(result, str) else bytes(result)), accept
 
 
+# The framework containers that run a script when SAGEMAKER_PROGRAM names one (Autopilot's set it too).
+FRAMEWORK_IMAGES = ("sagemaker-scikit-learn", "sagemaker-xgboost")
+
+
 def load(model_dir: Path, image: str) -> XGBoostModel | AutoGluonModel | ScriptModel:
-    if os.environ.get(script_mode.SERVING_PROGRAM):
-        return ScriptModel(model_dir, image, dict(os.environ))
     manifest_path = model_dir / MANIFEST
     if manifest_path.exists():
         manifest = json.loads(manifest_path.read_text())
         if manifest.get("kind") == "autogluon":
             return AutoGluonModel(model_dir, manifest)
+    if os.environ.get(script_mode.SERVING_PROGRAM) and any(mark in image for mark in FRAMEWORK_IMAGES):
+        return ScriptModel(model_dir, image, dict(os.environ))
     if "sagemaker-xgboost" in image or (model_dir / "xgboost-model").exists():
         return XGBoostModel(model_dir)
     raise SystemExit(f"No servable model in {model_dir} for image {image!r}")

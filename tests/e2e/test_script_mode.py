@@ -1,0 +1,91 @@
+"""Your own training script through the whole pipeline offline: packed by `mlstack run --entry-point`,
+tuned in its framework's container, its finalist served with its own inference functions and evaluated
+on the same test set as Autopilot's."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+import pytest
+
+from mlstack.cli import main
+from tests.e2e.conftest import STACK_NAME
+
+pytestmark = pytest.mark.e2e
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+# Per example: its container, the metric line it prints (as a regex) and ranges of its own hyperparameters.
+CASES = {
+    "sklearn": (
+        "sagemaker-scikit-learn",
+        r"validation:auc=validation:auc=([0-9.]+)",
+        {
+            "learning_rate": {"min": 0.05, "max": 0.3, "scaling": "Logarithmic"},
+            "max_leaf_nodes": {"min": 8, "max": 32},
+        },
+    ),
+    "xgboost": (
+        "sagemaker-xgboost",
+        r"validation:auc=validation-auc:([0-9.]+)",
+        {"eta": {"min": 0.05, "max": 0.5, "scaling": "Logarithmic"}, "max_depth": {"min": 2, "max": 6}},
+    ),
+}
+
+
+@pytest.fixture
+def cli_env(local_aws, monkeypatch):
+    """The CLI in-process with only AWS_ENDPOINT_URL and dummy credentials, as a user runs it."""
+    for key, value in local_aws["env"].items():
+        monkeypatch.setenv(key, value)
+
+
+@pytest.mark.parametrize("example", sorted(CASES))
+def test_a_scripts_finalist_is_tuned_served_and_evaluated_against_autopilots(
+    example, cli_env, stack, dataset, aws, report, leftovers, capsys
+):
+    # Given an example script, its metric's regex and ranges of its own hyperparameters
+    repository, metric, ranges = CASES[example]
+    argv = [
+        "run",
+        "--stack",
+        STACK_NAME,
+        "--dataset",
+        dataset("bank"),
+        "--name",
+        f"script-{uuid.uuid4().hex[:8]}",
+    ]
+    argv += [
+        "--entry-point",
+        str(EXAMPLES / example / "train.py"),
+        "--framework",
+        example,
+        "--metric",
+        metric,
+    ]
+    argv += ["--tuning-ranges", json.dumps(ranges), "--tuning-max-jobs", "2", "--follow", "--json"]
+
+    # When the user runs it through the pipeline
+    code = main(argv)
+
+    # Then the run succeeds, the script's finalist evaluated beside Autopilot's on the same test set
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0, (result["error"], result["cause"])
+    evaluation = result["output"]["evaluation"]
+    assert set(evaluation["metrics"]) == {"Tuning", "Autopilot"}, evaluation
+    assert evaluation["metrics"]["Tuning"]["auc"] > 0.75 and evaluation["metrics"]["Tuning"]["accuracy"] > 0.8
+    # And the tuning job ran the framework's container on the script, its objective found by the regex
+    board = json.loads(report(result["output"]["run_id"])["leaderboard.json"])
+    sm = aws("sagemaker")
+    tuning = sm.describe_hyper_parameter_tuning_job(HyperParameterTuningJobName=board["tuning"]["job"])
+    definition = tuning["TrainingJobDefinition"]
+    assert f"/{repository}:" in definition["AlgorithmSpecification"]["TrainingImage"]
+    assert definition["AlgorithmSpecification"]["MetricDefinitions"] == [
+        {"Name": "validation:auc", "Regex": metric.split("=", 1)[1]}
+    ]
+    assert definition["StaticHyperParameters"]["sagemaker_program"] == '"train.py"'
+    assert [c["ChannelName"] for c in definition["InputDataConfig"]] == ["train", "validation", "code"]
+    best = sm.describe_training_job(TrainingJobName=tuning["BestTrainingJob"]["TrainingJobName"])
+    assert {m["MetricName"] for m in best["FinalMetricDataList"]} == {"validation:auc"}
+    assert len(board["tuning"]["trials"]) == 2
