@@ -11,6 +11,7 @@ from handlers.common import clients
 from handlers.common.errors import InvalidInput
 from handlers.common.json_types import JsonDict
 from handlers.common.settings import settings
+from handlers.plan_deployment.diagnose import diagnose
 from handlers.plan_deployment.plan import Images, plan
 from handlers.plan_deployment.repack import repack, repacked_uri
 
@@ -24,8 +25,15 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> JsonDict:
     if not isinstance(run, dict) or not isinstance(candidates, list):
         raise InvalidInput("PlanDeployment needs {run, candidates: [tuning result, autopilot result]}")
     config = settings().require("xgboost_image")
+    notes = diagnose(clients.sagemaker(), run)
+    for note in notes:
+        logger.warning(note)
     result = plan(
-        run, candidates, Images(xgboost=config.xgboost_image), script_model=_script_model(run, candidates)
+        run,
+        candidates,
+        Images(xgboost=config.xgboost_image),
+        script_model=_script_model(run, candidates),
+        notes=notes,
     )
     logger.info("deployment planned", extra={"finalists": [f["variant"] for f in result["finalists"]]})
     return result

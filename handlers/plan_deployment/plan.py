@@ -97,10 +97,12 @@ def plan(
     images: Images,
     *,
     script_model: str | None = None,
+    notes: Sequence[str] = (),
 ) -> JsonDict:
     """Models and production variants for every candidate that succeeded; NoFinalist when none did.
 
     `script_model`: a script run's best model repacked with its code (repack.py), which its model serves.
+    `notes`: what the run should say about its tuning (diagnose.py), kept in the plan and in NoFinalist.
     """
     names, tags = run["names"], list(run.get("tags") or [])
     instance_type = run["endpoint"]["instance_type"]
@@ -144,5 +146,10 @@ def plan(
             }
         )
     if not finalists:
-        raise NoFinalist("no model to deploy: " + "; ".join(failures or ["no candidates were given"]))
-    return {"finalists": finalists, "models": models, "production_variants": variants}
+        raise NoFinalist(
+            "no model to deploy: " + "; ".join([*(failures or ["no candidates were given"]), *notes])
+        )
+    planned: JsonDict = {"finalists": finalists, "models": models, "production_variants": variants}
+    if notes:
+        planned["notes"] = list(notes)
+    return planned

@@ -186,6 +186,13 @@ class PipelineFunctions(Construct):
             ],
             [sagemaker_arn("hyper-parameter-tuning-job", prefixed)],
         )
+        # A script run's plan says which trials printed nothing its objective's regex matches.
+        self._allow(
+            self.plan_deployment,
+            "ListScriptTrials",
+            ["sagemaker:ListTrainingJobsForHyperParameterTuningJob"],
+            [sagemaker_arn("hyper-parameter-tuning-job", prefixed)],
+        )
         # A warm start is checked against its parents, which are this stack's earlier tuning jobs.
         self._allow(
             self.validate_input,

@@ -89,3 +89,35 @@ def test_a_scripts_finalist_is_tuned_served_and_evaluated_against_autopilots(
     best = sm.describe_training_job(TrainingJobName=tuning["BestTrainingJob"]["TrainingJobName"])
     assert {m["MetricName"] for m in best["FinalMetricDataList"]} == {"validation:auc"}
     assert len(board["tuning"]["trials"]) == 2
+
+
+def test_a_regex_that_matches_nothing_is_named_with_its_trials(
+    cli_env, stack, dataset, faults, leftovers, capsys
+):
+    # Given a metric regex the script's output never matches, and an Autopilot that fails too
+    faults.add(fail="automl", reason="Injected Autopilot failure.")
+    argv = [
+        "run",
+        "--stack",
+        STACK_NAME,
+        "--dataset",
+        dataset("bank"),
+        "--name",
+        f"script-{uuid.uuid4().hex[:8]}",
+    ]
+    argv += [
+        "--entry-point",
+        str(EXAMPLES / "sklearn" / "train.py"),
+        "--metric",
+        "validation:auc=AUC is ([0-9.]+)",
+    ]
+    argv += ["--tuning-ranges", json.dumps(CASES["sklearn"][2]), "--tuning-max-jobs", "2", "--follow"]
+
+    # When it runs
+    code = main(argv)
+
+    # Then the run fails saying which regex matched nothing in which trials
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "run FAILED: NoFinalist" in err
+    assert "the objective validation:auc's regex 'AUC is ([0-9.]+)' matched nothing in the output of 2" in err

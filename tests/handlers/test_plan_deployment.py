@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import io
 import tarfile
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from botocore.stub import Stubber
 
+from handlers.common import clients
 from handlers.common.errors import InvalidInput, NoFinalist
 from handlers.plan_deployment.handler import lambda_handler
 from handlers.plan_deployment.plan import with_inference_output
@@ -164,6 +167,29 @@ def _tar(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
+def _trials(*summaries: tuple[str, str, str]) -> None:
+    """ListTrainingJobsForHyperParameterTuningJob (which moto lacks) answers these trials: (name,
+    status, objective status)."""
+    listed = [
+        {
+            "TrainingJobName": name,
+            "TrainingJobArn": f"arn:aws:sagemaker:eu-west-1:123456789012:training-job/{name}",
+            "CreationTime": datetime(2026, 11, 22, tzinfo=UTC),
+            "TrainingJobStatus": status,
+            "TunedHyperParameters": {},
+            "ObjectiveStatus": objective,
+        }
+        for name, status, objective in summaries
+    ]
+    stubber = Stubber(clients.sagemaker())
+    stubber.add_response(
+        "list_training_jobs_for_hyper_parameter_tuning_job",
+        {"TrainingJobSummaries": listed},
+        {"HyperParameterTuningJobName": NAMES.tuning_job},
+    )
+    stubber.activate()
+
+
 def _script_run() -> dict[str, Any]:
     run = make_run("binary")
     image = "683313688378.dkr.ecr.eu-west-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
@@ -196,6 +222,7 @@ def test_a_scripts_model_is_served_with_its_code_by_its_frameworks_container(con
         "best_training_job": "best-007",
         "model_data": f"s3://{ARTIFACTS_BUCKET}/{model_key}",
     }
+    _trials(("best-007", "Completed", "Succeeded"))
 
     plan = lambda_handler({"run": run, "candidates": [tuned, AUTOPILOT_OK]}, context)
 
@@ -216,15 +243,34 @@ def test_a_scripts_model_is_served_with_its_code_by_its_frameworks_container(con
     assert put["ServerSideEncryption"] == "aws:kms" and put["SSEKMSKeyId"] == ENV["KEY_ARN"]
     with tarfile.open(fileobj=io.BytesIO(put["Body"].read())) as tar:
         assert sorted(tar.getnames()) == ["code/lib/u.py", "code/train.py", "model.joblib"]
-    # And the report learns what the tuning finalist is
+    # And the report learns what the tuning finalist is, with nothing to say about its trials
     assert plan["finalists"][0]["script"] == {
         "entry_point": "train.py",
         "framework": "sklearn",
         "framework_version": "1.9-0",
     }
+    assert "notes" not in plan
 
 
-def test_a_failed_script_tuning_repacks_nothing(context, s3):
-    plan = lambda_handler({"run": _script_run(), "candidates": [TUNING_FAILED, AUTOPILOT_OK]}, context)
+def test_a_failed_script_tuning_repacks_nothing_and_says_which_regex_matched_nothing_where(context, s3):
+    # Given a script run whose trials completed without printing what the objective's regex matches
+    run = _script_run()
+    run["tuning"]["algorithm"]["MetricDefinitions"] = [{"Name": "validation:auc", "Regex": "auc=([0-9.]+)"}]
+    _trials(("t-001", "Completed", "Failed"), ("t-002", "Failed", "Failed"), ("t-003", "Completed", "Failed"))
+
+    plan = lambda_handler({"run": run, "candidates": [TUNING_FAILED, AUTOPILOT_OK]}, context)
+
+    # Then Autopilot is the only finalist, nothing was repacked, and the plan says why tuning had nothing
     assert [f["variant"] for f in plan["finalists"]] == ["Autopilot"]
     assert "Contents" not in s3.list_objects_v2(Bucket=ARTIFACTS_BUCKET, Prefix="jobs/")
+    assert plan["notes"] == [
+        "the objective validation:auc's regex 'auc=([0-9.]+)' matched nothing in the output of 2 completed "
+        "trial(s): t-001, t-003; make the script print a line it matches (its one group the value), or fix "
+        "the regex"
+    ]
+
+
+def test_when_nothing_can_be_deployed_the_failure_says_which_regex_matched_nothing(context, s3):
+    _trials(("t-001", "Completed", "Failed"))
+    with pytest.raises(NoFinalist, match=r"tuning failed: .*; the objective validation:auc's regex"):
+        lambda_handler({"run": _script_run(), "candidates": [TUNING_FAILED, AUTOPILOT_FAILED]}, context)

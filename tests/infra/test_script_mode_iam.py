@@ -8,7 +8,7 @@ import json
 from aws_cdk.assertions import Template
 
 from contracts.script_mode import FRAMEWORKS, IMAGES_FILE, SOURCE_PREFIX, source_key
-from tests.infra.conftest import as_list, flatten, logical_id, role_statements
+from tests.infra.conftest import as_list, flatten, logical_id, role_statements, statements
 
 
 def _s3_grants(dev: Template, role: str) -> dict[str, set[str]]:
@@ -65,3 +65,11 @@ def test_the_execution_role_reads_sources_and_pulls_every_frameworks_images(dev:
         for images in table[framework]["versions"].values():
             repository = images["us-east-1"].split("/", 1)[1].split(":", 1)[0]
             assert any(fnmatch.fnmatch(repository, pattern) for pattern in pulls), repository
+
+
+def test_plan_deployment_lists_the_trials_of_the_stacks_tuning_jobs_only(dev: Template) -> None:
+    (grant,) = [s for s in statements(dev) if s.get("Sid") == "ListScriptTrials"]
+    assert as_list(grant["Action"]) == ["sagemaker:ListTrainingJobsForHyperParameterTuningJob"]
+    assert [flatten(r).rsplit(":", 1)[-1] for r in as_list(grant["Resource"])] == [
+        "hyper-parameter-tuning-job/mlsdev-*"
+    ]
