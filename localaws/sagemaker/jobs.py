@@ -3,6 +3,7 @@ script in a framework container's script mode (scikit-learn, XGBoost: localaws/s
 
 from __future__ import annotations
 
+import contextlib
 import io
 import shutil
 import subprocess
@@ -18,7 +19,7 @@ from typing import Any
 from contracts import script_mode as contract
 from localaws.iam.as_role import authorize_volume_key
 from localaws.iam.authorizer import AccessDeniedError
-from localaws.sagemaker import faults, procs, s3io
+from localaws.sagemaker import faults, job_logs, procs, s3io
 from localaws.sagemaker.common import (
     OutputGate,
     StoppedError,
@@ -121,10 +122,21 @@ class TrainingJob:
         self.output = OutputGate()
         self.proc: procs.Worker | None = None
         self.log_tail: deque[str] = deque(maxlen=200)
+        self.log_book = job_logs.JobLog()
 
     def log(self, line: str) -> None:
-        """A line of the job's log that the local SageMaker itself writes (a note, not the algorithm's)."""
+        """A line of the job's log: its algorithm's output, or a note of the local SageMaker's own."""
         self.log_tail.append(line)
+        self.log_book.add(int(time.time() * 1000), line)
+
+    def publish_log(self) -> None:
+        """The job's log to CloudWatch Logs, as SageMaker keeps it (/aws/sagemaker/TrainingJobs)."""
+        if not self.log_book.lines:
+            return
+        started = int((self.start_time or self.creation_time).timestamp())
+        job_logs.publish(
+            self.account_id, self.region, job_logs.stream_name(self.name, started), self.log_book
+        )
 
     # --- state transitions -------------------------------------------------------------------
     def set_secondary(self, status: str, message: str | None = None) -> None:
@@ -277,6 +289,8 @@ def run(job: TrainingJob, on_metric: MetricCallback | None = None) -> None:
         job.finish("Failed", "Failed", f"InternalServerError: {type(err).__name__}: {err}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+        with contextlib.suppress(Exception):  # the log is a record of the job, never a reason to fail it
+            job.publish_log()
         job.done.set()
 
 
@@ -424,7 +438,7 @@ def _train(
     watchdog.start()
     assert proc.stdout is not None
     for line in proc.stdout:
-        job.log_tail.append(line.rstrip("\n"))
+        job.log(line.rstrip("\n"))
         for name, step, value in metrics.read(line):
             with job.lock:
                 job.final_metrics[name] = (value, utcnow())

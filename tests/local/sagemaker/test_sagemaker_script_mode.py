@@ -14,7 +14,7 @@ import pytest
 
 from contracts import script_mode
 from handlers.plan_deployment.repack import repack
-from localaws.sagemaker.models import backend
+from localaws.sagemaker import job_logs
 from mlstack.commands.source import pack
 from tests.local.sagemaker.conftest import (
     BUCKET,
@@ -31,7 +31,6 @@ from tests.local.sagemaker.test_sagemaker_tuning import wait_tuning
 SKLEARN_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-scikit-learn:1.9-0-cpu-py3"
 XGB_IMAGE = "683313688378.dkr.ecr.us-east-1.amazonaws.com/sagemaker-xgboost:3.2-0"
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
-ACCOUNT = "123456789012"
 
 # Records what a script sees into its model, prints two metrics, and can crash or save nothing.
 PROBE = textwrap.dedent(
@@ -130,7 +129,23 @@ def model_file(job: dict[str, Any], name: str) -> bytes:
 
 
 def job_log(name: str) -> list[str]:
-    return list(backend(ACCOUNT, REGION).training_jobs.lookup(name).log_tail)
+    """The job's log as a user reads it: CloudWatch Logs, /aws/sagemaker/TrainingJobs, <job>/algo-1-…."""
+    logs = boto3.client("logs", region_name=REGION)
+    group = "/aws/sagemaker/TrainingJobs"
+
+    def streams() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = logs.describe_log_streams(
+            logGroupName=group, logStreamNamePrefix=f"{name}/"
+        )["logStreams"]
+        return found
+
+    wait_until(lambda: logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"] and streams())
+    (stream,) = streams()
+    assert stream["logStreamName"].startswith(f"{name}/algo-1-")
+    events = logs.get_log_events(
+        logGroupName=group, logStreamName=stream["logStreamName"], startFromHead=True
+    )
+    return [event["message"] for event in events["events"]]
 
 
 def test_a_script_runs_with_the_toolkits_arguments_variables_and_tree(sm, dataset, probe_source):
@@ -411,3 +426,12 @@ def test_an_isolated_model_cannot_fetch_its_source_from_s3(sm, dataset, probe_so
 
     assert endpoint["EndpointStatus"] == "Failed"
     assert "runs with network isolation, so its container cannot download" in endpoint["FailureReason"]
+
+
+def test_a_long_log_keeps_its_start_and_its_end(monkeypatch):
+    monkeypatch.setattr(job_logs, "MAX_LINES", 4)
+    log = job_logs.JobLog()
+    for i in range(7):
+        log.add(i, f"line {i}")
+    assert [text for _, text in log.lines] == ["line 0", "line 1", "line 5", "line 6"]
+    assert log.dropped == 3
