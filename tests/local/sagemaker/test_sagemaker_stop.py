@@ -160,17 +160,22 @@ def test_stop_automl_mid_run_kills_its_worker_and_writes_nothing_after(sm, wide_
 
 
 class HeldWrites:
-    """Holds the first S3 write in flight until released; notes when a Stop starts closing a job's gate."""
+    """Holds a job's first S3 write in flight until released; notes when a Stop starts closing its gate.
+
+    Only writes under the job's name count: a thread an earlier test left may still write, and holding
+    its write instead would let this job's writes through unheld.
+    """
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
         self.in_flight, self.released, self.closing = threading.Event(), threading.Event(), threading.Event()
+        self.job = ""
         write, close = s3io.write, OutputGate.close
 
-        def held_write(*args: Any, **kwargs: Any) -> None:
-            if not self.in_flight.is_set():
+        def held_write(account_id: str, region: str, uri: str, *args: Any, **kwargs: Any) -> None:
+            if self.job and f"/{self.job}/" in uri and not self.in_flight.is_set():
                 self.in_flight.set()
                 assert self.released.wait(120)
-            write(*args, **kwargs)
+            write(account_id, region, uri, *args, **kwargs)
 
         def observed_close(gate: OutputGate) -> None:
             self.closing.set()
@@ -180,8 +185,9 @@ class HeldWrites:
         monkeypatch.setattr(OutputGate, "close", observed_close)
 
     def stop_during_the_write(self, stop: Callable[[], None]) -> float:
-        """Call `stop` while the write is held; release the write once the Stop is closing the gate
+        """Call `stop` while the job's write is held; release the write once the Stop is closing the gate
         (or has returned, had it not waited); return when the Stop returned."""
+        assert self.job, "say whose write to hold: held.job = <job name>, before the job starts"
         assert self.in_flight.wait(240)
         returned: list[float] = []
         stopper = threading.Thread(target=lambda: returned.append(stop_at(stop)))
@@ -199,6 +205,7 @@ def held(monkeypatch: pytest.MonkeyPatch, writes: Writes) -> HeldWrites:
 
 def test_a_stop_during_the_model_upload_waits_for_it_and_the_job_ends_stopped(sm, dataset, writes, held):
     # Given a training job whose model upload is in flight
+    held.job = "stop-upload"
     sm.create_training_job(**training_request("stop-upload", dataset["prefix"]))
 
     # When a Stop arrives during the write
@@ -214,6 +221,7 @@ def test_a_stop_during_the_model_upload_waits_for_it_and_the_job_ends_stopped(sm
 
 def test_a_stop_during_the_candidates_upload_ends_it_there(sm, dataset, writes, held):
     # Given an AutoML job writing its first candidate's model
+    held.job = "stop-publish"
     sm.create_auto_ml_job_v2(**automl_request("stop-publish", dataset["prefix"]))
 
     # When a Stop arrives during that write
