@@ -157,7 +157,8 @@ def _sys_path(pythonpath: str, cwd: str) -> None:
     sys.path[:] = [cwd, *filter(None, pythonpath.split(os.pathsep)), *interpreter]
 
 
-def _exit_code(code: object) -> int:
+def exit_code(code: object) -> int:
+    """The process exit status `python -m` gives a SystemExit code (a message is printed, status 1)."""
     if code is None:
         return 0
     if isinstance(code, int):
@@ -170,7 +171,7 @@ def _run_module(module: str) -> int:
     try:
         runpy.run_module(module, run_name="__main__", alter_sys=True)
     except SystemExit as done:
-        return _exit_code(done.code)
+        return exit_code(done.code)
     return 0
 
 

@@ -28,6 +28,7 @@ from importlib import metadata
 from pathlib import Path
 
 from contracts.script_mode import REQUIREMENTS_FILE
+from localaws.sagemaker.forkserver import exit_code
 from training.container import JOB_NAME_ENV, Container, Paths, Script, base_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -148,15 +149,6 @@ def stderr_tail(lines: int = STDERR_LINES) -> Iterator[deque[str]]:
         os.close(original)
 
 
-def _exit_code(code: object) -> int:
-    if code is None:
-        return 0
-    if isinstance(code, int):
-        return code & 0xFF
-    print(code, file=sys.stderr)
-    return 1
-
-
 def run_script(script: Script, code_dir: Path) -> tuple[int, list[str]]:
     """Run the entry point as `python <program> <args>` would, in `code_dir`; (exit code, stderr tail)."""
     os.environ.update(script.environment())
@@ -170,7 +162,7 @@ def run_script(script: Script, code_dir: Path) -> tuple[int, list[str]]:
             runpy.run_path(script.program, run_name="__main__")
             code = 0
         except SystemExit as done:
-            code = _exit_code(done.code)
+            code = exit_code(done.code)
         except BaseException:  # what an uncaught exception does to `python train.py`: a traceback, exit 1
             _print_traceback()
             code = 1
