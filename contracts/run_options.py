@@ -124,92 +124,50 @@ class Number(Rule[float]):
 
 
 @dataclass(frozen=True)
-class OptionalNumber(Rule[float | None]):
-    """Like Number, or none at all (null, or no key): the option is off."""
-
-    required = False
-    above: float
-    at_most: float
-    unit: str
-    absent: str  # what no value means, for messages and docs
+class FiniteNumber(Rule[float]):
+    """Any finite number (a metric's value has no bounds of its own)."""
 
     @property
     def expected(self) -> str:
-        bounds = f"above {self.above:g} and at most {self.at_most:g}"
-        return f"a number of {self.unit} {bounds}, or none ({self.absent})"
+        return "a number"
 
     @property
     def cli_type(self) -> Callable[[str], Any]:
         return float
 
-    @property
-    def metavar(self) -> str:
-        return self.unit.upper()
-
-    def parse(self, value: object) -> float | None:
-        if value is None:
-            return None
-        try:
-            return Number(self.above, self.at_most, self.unit).parse(value)
-        except OptionError:
-            raise OptionError(value, self.expected) from None
-
-
-@dataclass(frozen=True)
-class OptionalInteger(Rule[int | None]):
-    """Like Integer, or none at all (null, or no key): the option is off."""
-
-    required = False
-    low: int
-    high: int
-    absent: str  # what no value means, for messages and docs
-
-    @property
-    def expected(self) -> str:
-        return f"an integer from {self.low} to {self.high}, or none ({self.absent})"
-
-    @property
-    def cli_type(self) -> Callable[[str], Any]:
-        return int
-
-    @property
-    def metavar(self) -> str:
-        return "N"
-
-    def parse(self, value: object) -> int | None:
-        if value is None:
-            return None
-        try:
-            return Integer(self.low, self.high).parse(value)
-        except OptionError:
-            raise OptionError(value, self.expected) from None
-
-
-@dataclass(frozen=True)
-class OptionalValue(Rule[float | None]):
-    """Any finite number (a metric's value has no bounds of its own), or none: the option is off."""
-
-    required = False
-    absent: str
-
-    @property
-    def expected(self) -> str:
-        return f"a number, or none ({self.absent})"
-
-    @property
-    def cli_type(self) -> Callable[[str], Any]:
-        return float
-
-    @property
-    def metavar(self) -> str:
-        return "VALUE"
-
-    def parse(self, value: object) -> float | None:
-        if value is None:
-            return None
+    def parse(self, value: object) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise OptionError(value, self.expected)
         return value
+
+
+@dataclass(frozen=True)
+class OrNone(Rule[T | None]):
+    """What `rule` accepts, or none at all (null, or no key): the option is off."""
+
+    required = False
+    rule: Rule[T]
+    absent: str  # what no value means, for messages and docs
+
+    @property
+    def expected(self) -> str:
+        return f"{self.rule.expected}, or none ({self.absent})"
+
+    @property
+    def cli_type(self) -> Callable[[str], Any]:
+        return self.rule.cli_type
+
+    @property
+    def metavar(self) -> str:
+        return self.rule.metavar
+
+    def parse(self, value: object) -> T | None:
+        if value is None:
+            return None
+        try:
+            return self.rule.parse(value)
+        except OptionError:
+            raise OptionError(value, self.expected) from None
 
 
 @dataclass(frozen=True)
@@ -313,11 +271,11 @@ class RunDefaults:
     )
     tuning_strategy: str = option(Choice(STRATEGIES), "how the tuning job picks hyperparameters")
     tuning_target_objective: float | None = option(
-        OptionalValue("no target"),
+        OrNone(FiniteNumber(), "no target"),
         "stop tuning once a trial's objective reaches this value (SageMaker's TargetObjectiveMetricValue)",
     )
     tuning_max_jobs_not_improving: int | None = option(
-        OptionalInteger(3, MAX_TUNING_JOBS, "no such stop"),
+        OrNone(Integer(3, MAX_TUNING_JOBS), "no such stop"),
         "stop tuning after this many trials in a row that do not improve the best objective by 1% "
         "(BestObjectiveNotImproving; Bayesian and Random only)",
     )
@@ -342,7 +300,7 @@ class RunDefaults:
         Number(0, 30 * 24, "hours"), "how long a kept endpoint may live before the sweeper deletes it"
     )
     max_cost_usd: float | None = option(
-        OptionalNumber(0, 1_000_000, "USD", "no limit"),
+        OrNone(Number(0, 1_000_000, "USD"), "no limit"),
         "budget: ValidateInput refuses a run whose upper bound (on-demand prices) is above it",
     )
 
