@@ -49,8 +49,11 @@ class OutputGate:
         return self._closed
 
     def close(self) -> None:
-        with self._lock:
-            self._closed = True
+        # Closed before the wait: a lock is not fair, so the writer could otherwise take it again for
+        # its next write while this waits.
+        self._closed = True
+        with self._lock:  # the write in progress lands before close returns
+            pass
 
     @contextlib.contextmanager
     def open(self) -> Iterator[None]:
