@@ -16,7 +16,7 @@ import pytest
 
 from localaws import children
 from localaws.sagemaker import automl, jobs, s3io, tuning
-from localaws.sagemaker.common import OutputGate
+from localaws.sagemaker.common import OutputGate, StoppedError
 from localaws.sagemaker.models import backend
 from tests.local.sagemaker.conftest import (
     BUCKET,
@@ -233,6 +233,22 @@ def test_a_stop_during_the_candidates_upload_ends_it_there(sm, dataset, writes, 
     assert (job["AutoMLJobStatus"], job["AutoMLJobSecondaryStatus"]) == ("Stopped", "Stopped")
     landed = writes.under(f"s3://{BUCKET}/automl/stop-publish/")
     assert len(landed) == 1 and landed[0][0] < stopped_at
+
+
+def test_a_closing_gate_lets_the_write_in_progress_land_and_no_next_one_start():
+    # Given a writer inside the gate and a Stop waiting to close it
+    gate = OutputGate()
+    with gate.open():
+        closer = threading.Thread(target=gate.close)
+        closer.start()
+        wait_until(lambda: gate.closed, timeout=10, interval=0.01)
+
+    # When the writer, its write done, goes straight for its next one (a lock is not fair: it could win)
+    # Then the gate refuses it, and the close has returned
+    with pytest.raises(StoppedError), gate.open():
+        pass
+    closer.join(10)
+    assert not closer.is_alive()
 
 
 def test_a_trial_being_launched_when_the_tuning_job_stops_never_runs(sm, dataset, writes, monkeypatch):
