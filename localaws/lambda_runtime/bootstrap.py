@@ -1,7 +1,15 @@
-"""Lambda runtime shim run as a script: import the handler, call it with stdin's event, write the result."""
+"""Lambda runtime shim run as a script: an execution environment that runs invocations one at a time.
 
-# Run as `python bootstrap.py <handler> <code_dir> <result_file>`; it must not import mlstack, so the
-# handler sees the code directory first on sys.path, as on Lambda (/var/task).
+Run as `python bootstrap.py <handler> <code_dir> <token>`. Each stdin line is an invocation,
+{"request_id": ..., "deadline": <epoch s>, "event": "<the payload's text>"}; the handler's output
+(stdout and stderr) goes to stdout, followed by one line "<token> <outcome JSON>" per invocation.
+The handler's module is imported at the first invocation and kept, as on Lambda: module-level state
+(clients, caches) lives on into the next invocations. An import failure ends the environment (Lambda
+starts a new one for the next invocation); so does the end of stdin.
+"""
+
+# It must not import mlstack, so the handler sees the code directory first on sys.path, as on Lambda
+# (/var/task).
 from __future__ import annotations
 
 import importlib
@@ -16,13 +24,13 @@ from typing import Any
 class LambdaContext:
     """The attributes of Lambda's context object that handlers and Powertools read."""
 
-    def __init__(self, deadline: float) -> None:
+    def __init__(self, request_id: str, deadline: float) -> None:
         env = os.environ
         self.function_name = env.get("AWS_LAMBDA_FUNCTION_NAME", "")
         self.function_version = env.get("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
         self.invoked_function_arn = env.get("_MLSTACK_FUNCTION_ARN", "")
         self.memory_limit_in_mb = int(env.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"))
-        self.aws_request_id = env.get("_MLSTACK_REQUEST_ID", "")
+        self.aws_request_id = request_id
         self.log_group_name = env.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
         self.log_stream_name = env.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
         self.identity = None
@@ -60,30 +68,46 @@ class _RuntimeError(Exception):
         self.error_type = error_type
 
 
-def main() -> int:
-    handler, code_dir, result_file = sys.argv[1:4]
-    sys.path[0:1] = [code_dir]  # drop this script's folder, put the code first like /var/task
-    os.chdir(code_dir)
-    deadline = time.time() + float(os.environ.get("AWS_LAMBDA_FUNCTION_TIMEOUT", "3"))
-    event = json.loads(sys.stdin.buffer.read() or b"{}")
-    outcome: dict[str, Any]
+def _invoke(load: Any, request: dict[str, Any]) -> dict[str, Any]:
+    """One invocation's outcome: {"ok": bool, "payload": JSON text, "init_error": bool}."""
     try:
-        result = _load(handler)(event, LambdaContext(deadline))
-        try:
-            outcome = {"ok": True, "payload": json.dumps(result)}
-        except (TypeError, ValueError) as exc:
-            outcome = {"ok": False, "payload": json.dumps(_error("Runtime.MarshalError", str(exc), []))}
+        handler = load()
     except _RuntimeError as exc:
-        outcome = {"ok": False, "payload": json.dumps(_error(exc.error_type, str(exc), []))}
+        return {"ok": False, "payload": json.dumps(_error(exc.error_type, str(exc), [])), "init_error": True}
+    try:
+        event = json.loads(request["event"] or "{}")
+        result = handler(event, LambdaContext(request["request_id"], request["deadline"]))
+        try:
+            return {"ok": True, "payload": json.dumps(result)}
+        except (TypeError, ValueError) as exc:
+            return {"ok": False, "payload": json.dumps(_error("Runtime.MarshalError", str(exc), []))}
     except Exception as exc:
         stack = traceback.format_list(traceback.extract_tb(exc.__traceback__)[1:])
-        body = _error(type(exc).__name__, str(exc), stack)
         print(f"[ERROR] {type(exc).__name__}: {exc}", file=sys.stderr)
-        outcome = {"ok": False, "payload": json.dumps(body)}
-    with open(result_file, "w", encoding="utf-8") as out:  # noqa: PTH123 - keep the shim minimal
-        json.dump(outcome, out)
-    sys.stdout.flush()
-    sys.stderr.flush()
+        return {"ok": False, "payload": json.dumps(_error(type(exc).__name__, str(exc), stack))}
+
+
+def main() -> int:
+    handler, code_dir, token = sys.argv[1:4]
+    sys.path[0:1] = [code_dir]  # drop this script's folder, put the code first like /var/task
+    os.chdir(code_dir)
+    requests = sys.stdin
+    sys.stdin = open(os.devnull)  # noqa: SIM115, PTH123 - the handler reads no invocation of ours
+    loaded: list[Any] = []
+
+    def load() -> Any:
+        if not loaded:
+            loaded.append(_load(handler))
+        return loaded[0]
+
+    for line in requests:
+        outcome = _invoke(load, json.loads(line))
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout.write(f"{token} {json.dumps(outcome)}\n")
+        sys.stdout.flush()
+        if outcome.get("init_error"):
+            return 1
     return 0
 
 

@@ -1,4 +1,5 @@
-"""Invoke a Lambda function's handler in a subprocess with Lambda's environment, timeout and error shape."""
+"""Invoke a Lambda function's handler in an execution environment with Lambda's variables, timeout and
+error shape."""
 
 from __future__ import annotations
 
@@ -6,11 +7,8 @@ import hashlib
 import io
 import json
 import os
-import subprocess
-import sys
 import tempfile
 import threading
-import time
 import uuid
 import zipfile
 from dataclasses import dataclass, field
@@ -18,11 +16,9 @@ from pathlib import Path
 
 from localaws import children
 from localaws.iam.principals import session_for
+from localaws.lambda_runtime import environments
 from localaws.settings import CHILD_MARKER_ENV, DUMMY_CREDENTIALS, REGION, endpoint_url, state_dir
 
-_BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
-# Variables a Lambda sandbox gets from the host environment: enough to run the venv's Python.
-_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "PYTHONHASHSEED")
 _extract_lock = threading.Lock()
 
 
@@ -79,8 +75,8 @@ def _credentials(spec: FunctionSpec) -> dict[str, str]:
     return session_for(spec.role, spec.name).as_environment()
 
 
-def _environment(spec: FunctionSpec, request_id: str, port: int) -> dict[str, str]:
-    env = {key: os.environ[key] for key in _INHERITED if key in os.environ}
+def _environment(spec: FunctionSpec, port: int, task_root: Path) -> dict[str, str]:
+    env = {key: os.environ[key] for key in children.SANDBOX_ENV if key in os.environ}
     env.update(spec.environment)
     # Reserved variables win over the function's own, as on Lambda.
     env.update(
@@ -94,17 +90,15 @@ def _environment(spec: FunctionSpec, request_id: str, port: int) -> dict[str, st
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(spec.memory_mb),
             "AWS_LAMBDA_FUNCTION_TIMEOUT": str(spec.timeout_s),
             "AWS_LAMBDA_LOG_GROUP_NAME": spec.log_group,
-            "AWS_LAMBDA_LOG_STREAM_NAME": request_id,
             "AWS_EXECUTION_ENV": f"AWS_Lambda_{spec.runtime}",
+            "LAMBDA_TASK_ROOT": str(task_root),
             "_HANDLER": spec.handler,
             "_MLSTACK_FUNCTION_ARN": spec.arn,
-            "_MLSTACK_REQUEST_ID": request_id,
             "PYTHONUNBUFFERED": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
             CHILD_MARKER_ENV: os.environ.get(CHILD_MARKER_ENV, str(os.getpid())),
         }
     )
-    env["LAMBDA_TASK_ROOT"] = env.get("LAMBDA_TASK_ROOT", "")
     return env
 
 
@@ -113,46 +107,38 @@ def _error_payload(error_type: str, message: str) -> bytes:
 
 
 def invoke(spec: FunctionSpec, event: bytes, port: int) -> Invocation:
-    """Run the handler once. Errors come back as Lambda reports them (FunctionError 'Unhandled')."""
+    """Run the handler once, in a warm environment of the function if one is idle.
+    Errors come back as Lambda reports them (FunctionError 'Unhandled')."""
     request_id = str(uuid.uuid4())
     if not spec.runtime.startswith("python"):
         message = f"the local AWS runs Python functions only; {spec.name} uses {spec.runtime}"
         return Invocation(_error_payload("Runtime.InvalidRuntime", message), "Unhandled", message, request_id)
     task_root = code_dir(spec.code_zip)
-    env = _environment(spec, request_id, port)
-    env["LAMBDA_TASK_ROOT"] = str(task_root)
-    with tempfile.TemporaryDirectory(prefix="mlstack-lambda-") as tmp:
-        result_file = Path(tmp) / "result.json"
-        started = time.monotonic()
-        proc = subprocess.Popen(
-            [sys.executable, str(_BOOTSTRAP), spec.handler, str(task_root), str(result_file)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=task_root,
-            start_new_session=True,  # so a timeout kills whatever the handler started too
+    env = _environment(spec, port, task_root)
+    # One environment per version of the code and configuration: the variables hold both.
+    key = hashlib.sha256(json.dumps([spec.handler, sorted(env.items())]).encode()).hexdigest()
+    environment = environments.pool.take(key)
+    if environment is None:
+        env["AWS_LAMBDA_LOG_STREAM_NAME"] = f"{spec.version}/{uuid.uuid4().hex}"
+        environment = environments.start(key, spec.handler, task_root, env)
+    outcome = environment.invoke(event, request_id, spec.timeout_s)
+    if outcome.timed_out:
+        message = f"RequestId: {request_id} Error: Task timed out after {spec.timeout_s:.2f} seconds"
+        return Invocation(
+            _error_payload("Sandbox.Timedout", message), "Unhandled", outcome.logs + message, request_id
         )
-        children.register(proc)
-        try:
-            output, _ = proc.communicate(event, timeout=spec.timeout_s)
-        except subprocess.TimeoutExpired:
-            children.kill_tree(proc.pid)
-            output, _ = proc.communicate()
-            elapsed = time.monotonic() - started
-            message = f"RequestId: {request_id} Error: Task timed out after {elapsed:.2f} seconds"
-            logs = output.decode(errors="replace") + message
-            return Invocation(_error_payload("Sandbox.Timedout", message), "Unhandled", logs, request_id)
-        finally:
-            children.forget(proc)
-        logs = output.decode(errors="replace")
-        if not result_file.exists():
-            message = (
-                f"RequestId: {request_id} Error: Runtime exited with error: exit status {proc.returncode}"
-            )
-            return Invocation(
-                _error_payload("Runtime.ExitError", message), "Unhandled", logs + message, request_id
-            )
-        outcome = json.loads(result_file.read_text(encoding="utf-8"))
-    payload = outcome["payload"].encode()
-    return Invocation(payload, None if outcome["ok"] else "Unhandled", logs, request_id)
+    if outcome.result is None:
+        message = (
+            f"RequestId: {request_id} Error: Runtime exited with error: exit status {outcome.exit_status}"
+        )
+        return Invocation(
+            _error_payload("Runtime.ExitError", message), "Unhandled", outcome.logs + message, request_id
+        )
+    result = outcome.result
+    if result.get("init_error"):
+        environment.end()  # Lambda starts the next invocation in a new environment
+    else:
+        environments.pool.give_back(environment)
+    return Invocation(
+        result["payload"].encode(), None if result["ok"] else "Unhandled", outcome.logs, request_id
+    )

@@ -1,4 +1,5 @@
-"""moto runs Lambda handlers only in Docker (none here): run them in a subprocess with Lambda's semantics."""
+"""moto runs Lambda handlers only in Docker (none here): run them in execution environments of our own
+(localaws.lambda_runtime) with Lambda's semantics."""
 
 from __future__ import annotations
 
