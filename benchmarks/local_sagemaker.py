@@ -7,18 +7,24 @@ Runs the local SageMaker in this process (moto in memory, as its tests do) on th
   starting processes, downloading, uploading and scheduling trials.
 - `tuning_overhead_s_per_trial`: the part of that wall time (times the parallelism) outside the
   trials' own processes, per trial.
+- `plain_trials_over_compute`: the same trials as plain processes, PARALLEL at a time, each reading
+  its channels from CSV (as every training container must) and fitting, over the same compute: the
+  floor under `tuning_wall_over_compute` on this machine, which no engine can go below.
 - `endpoint_start_s`: CreateEndpoint → InService for the pipeline's endpoint (a tuned XGBoost variant
   and an Autopilot candidate variant), median of several.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import multiprocessing
 import os
 import statistics
 import tempfile
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -154,6 +160,26 @@ def _fit_seconds(data_dir: Path, trials: list[dict[str, str]]) -> list[float]:
     return seconds
 
 
+def _plain_trial(data_dir: str, hyperparameters: dict[str, str]) -> None:
+    """What a trial's container must do, nothing more: read its channels from CSV, fit, one thread."""
+    train_set = read_channel(Path(data_dir) / "train", "train")
+    validation_set = read_channel(Path(data_dir) / "validation", "validation")
+    parsed = parse_hyperparameters({**hyperparameters, "nthread": "1"})
+    train(train_set, validation_set, parsed, emit=lambda _line: None)
+
+
+def _plain_trials_seconds(data_dir: Path, trials: list[dict[str, str]]) -> float:
+    """Wall seconds of the same trials as plain processes, PARALLEL at a time, no SageMaker around them:
+    the floor for any engine on this machine (fits side by side contend; each reads its channels)."""
+    context = multiprocessing.get_context("spawn")  # no fork of a process that has started OpenMP
+    with ProcessPoolExecutor(PARALLEL, context) as pool:
+        run = functools.partial(_plain_trial, str(data_dir))
+        list(pool.map(run, trials[:PARALLEL]))  # every worker started and its imports done
+        start = time.perf_counter()
+        list(pool.map(run, trials))
+        return time.perf_counter() - start
+
+
 def _autopilot_candidate(sm: Any, prefix: str) -> dict[str, Any]:
     sm.create_auto_ml_job_v2(
         AutoMLJobName="bench-autopilot",
@@ -223,7 +249,9 @@ def measure() -> dict[str, Any]:
         prefix = f"s3://{BUCKET}/datasets/bank"
         prepare("bank", out_dir=Path(tmp), rows=DEFAULT_ROWS, seed=42, upload=f"{prefix}/", s3_client=s3)
         wall, best, trials = _tune(sm, prefix)
+        trials.sort(key=lambda t: t["CreationTime"])  # the order the tuning job launched them in
         fits = _fit_seconds(Path(tmp), [t["HyperParameters"] for t in trials])
+        plain = _plain_trials_seconds(Path(tmp), [t["HyperParameters"] for t in trials])
         starts = _endpoint_starts(sm, best, _autopilot_candidate(sm, prefix))
     compute = sum(fits) / PARALLEL
     in_processes = sum(_training_seconds(t) for t in trials)
@@ -232,6 +260,7 @@ def measure() -> dict[str, Any]:
         # What the trials' own processes do not account for: launching, downloading, uploading,
         # scheduling, and slots left idle at the end; unlike the ratio, no other load inflates it.
         "tuning_overhead_s_per_trial": round((wall * PARALLEL - in_processes) / len(trials), 3),
+        "plain_trials_over_compute": round(plain / compute, 2),
         "tuning_wall_s": round(wall, 2),
         "tuning_fit_s": round(sum(fits), 2),
         "tuning_trials": f"{len(fits)} trials, {PARALLEL} in parallel, {DEFAULT_ROWS} rows",
