@@ -131,12 +131,17 @@ def tuning_settings(run: Mapping[str, Any]) -> JsonDict:
     """What the run asked the tuning job for: strategy, ranges, static hyperparameters, criteria, parents."""
     tuning = run.get("tuning") or {}
     config = tuning.get("config") or {}
+    script = tuning.get("script")
     return {
         "strategy": config.get("Strategy"),
         "ranges": config.get("ParameterRanges"),
         "static_hyperparameters": tuning.get("static_hyperparameters"),
         "completion_criteria": config.get("TuningJobCompletionCriteria"),
         "warm_start": tuning.get("warm_start"),
+        # What was tuned: the run's own script (None: built-in XGBoost).
+        "script": {key: script.get(key) for key in ("entry_point", "framework", "framework_version")}
+        if script
+        else None,
         "ended": None,
     }
 

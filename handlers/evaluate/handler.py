@@ -101,6 +101,8 @@ def run_evaluation(event: Mapping[str, Any], services: Services, **limits: Any) 
     scored = time.monotonic()
     winner = pick_winner(str(run["problem_type"]), {r.variant: r.metrics for r in results if r.metrics})
     board = build_leaderboard(services.sagemaker, run)
+    # PlanDeployment's words on the tuning (e.g. trials whose objective regex matched nothing).
+    board["tuning"]["notes"] = [str(note) for note in deployment.get("notes") or []]
     describe_candidates(services.s3, board, str(run["autopilot"]["output_path"]))
     data = data_summary(services.s3, str(dataset["uri"]))
     priced = time.monotonic()

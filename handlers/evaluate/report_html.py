@@ -442,6 +442,15 @@ def hyperparameter_charts(tuning: Mapping[str, Any]) -> list[str]:
     return charts
 
 
+def _tuned(tuning: Mapping[str, Any]) -> str:
+    """What the tuning job trained: the run's own script in its framework's container, or built-in XGBoost."""
+    script = tuning.get("script")
+    if not script:
+        return "Built-in XGBoost"
+    container = f"{script.get('framework')} {script.get('framework_version')}"
+    return f"Your script {script.get('entry_point')} ({container})"
+
+
 def _tuning_section(board: Mapping[str, Any]) -> str:
     tuning = board["tuning"]
     metric = str(tuning["objective"].get("MetricName", "objective"))
@@ -458,9 +467,11 @@ def _tuning_section(board: Mapping[str, Any]) -> str:
     return _section(
         "tuning",
         f"Tuning job {tuning['job']}",
-        f'<p class="muted">{len(trials)} trials ({escape(str(tuning.get("strategy") or "-"))} search); '
+        f'<p class="muted">{escape(_tuned(tuning))}: {len(trials)} trials '
+        f"({escape(str(tuning.get('strategy') or '-'))} search); "
         f"objective {escape(metric)} ({'higher' if maximize else 'lower'} is better); best: "
         f"{escape(_text(tuning.get('best')))}.{escape(ended)}</p>",
+        *(f'<p class="muted">{escape(str(note))}</p>' for note in tuning.get("notes") or []),
         svg.trials_chart([t.get("objective") for t in trials], maximize, "Objective per trial", metric),
         "<h3>What each hyperparameter did</h3>",
         '<div class="charts">',

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -274,3 +275,51 @@ def test_the_tuning_section_says_why_tuning_ended_and_where_it_started_from():
     # Then the tuning section names why it ended and its parent
     assert "Ended: it spent its budget: 6 of 6 training jobs." in page
     assert "Warm-started (TransferLearning) from mlsloc-bank-first-hpo." in page
+
+
+@pytest.mark.parametrize(
+    ("script", "notes", "said"),
+    [
+        (None, [], ["Built-in XGBoost: "]),
+        (
+            {"entry_point": "train.py", "framework": "sklearn", "framework_version": "1.2-1"},
+            ["metric validation:auc: its regex matched nothing in 2 of 6 trials (t-001, t-004)"],
+            [
+                "Your script train.py (sklearn 1.2-1): ",
+                "metric validation:auc: its regex matched nothing in 2 of 6 trials (t-001, t-004)",
+            ],
+        ),
+    ],
+)
+def test_the_tuning_section_says_what_was_tuned_and_the_plans_notes(script, notes, said):
+    # Given a recorded run's documents: built-in XGBoost or the user's script tuned, PlanDeployment's notes
+    fixtures = Path(__file__).parents[1] / "cli" / "fixtures" / "report"
+    evaluation = json.loads((fixtures / "evaluation.json").read_text())
+    board = json.loads((fixtures / "leaderboard.json").read_text())
+    board["tuning"].update(script=script, notes=notes)
+
+    # When the report is drawn
+    section = render_report(evaluation, board).split('<section id="tuning">')[1].split("</section>")[0]
+
+    # Then its tuning section names what was tuned and says every note
+    for text in said:
+        assert escape(text) in section
+
+
+def test_evaluate_carries_the_plans_notes_into_the_leaderboard_and_the_report(
+    s3, binary_test_set, sagemaker_stub
+):
+    # Given a deployment whose plan has a note on the tuning
+    leaderboard_stubs(sagemaker_stub)
+    note = "metric validation:auc: its regex matched nothing in 1 of 6 trials (t-002)"
+    deployment = {"finalists": FINALISTS, "notes": [note]}
+
+    # When the run is evaluated
+    run_evaluation({"run": make_run(), "deployment": deployment}, services(Endpoint()))
+
+    # Then leaderboard.json keeps it, and the report's tuning section says it
+    board = json.loads(read(s3, "leaderboard.json"))
+    assert board["tuning"]["notes"] == [note]
+    assert board["tuning"]["script"] is None
+    [section] = parse(read(s3, "report.html").decode()).find_all("section", id="tuning")
+    assert note in section.text()
