@@ -340,3 +340,31 @@ def test_choices_test_an_optional_cause_without_a_runtime_error(local_aws, role_
         },
     }
     assert output(run_execution(local_aws, role_arn, definition, {"error": error})) == branch
+
+
+def test_a_tasks_client_is_made_once_per_service_region_and_signer():
+    # Given the state machine's role (tasks sign with a session of it) and the administrator
+    from types import SimpleNamespace
+
+    import boto3
+    from moto import mock_aws
+
+    from localaws.iam.principals import ADMIN_ACCESS_KEY
+    from localaws.patches.sfn_task_credentials import boto_client_for
+
+    with mock_aws():
+        iam = boto3.client("iam", region_name="us-east-1")
+        role = iam.create_role(RoleName="sfn-clients", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        as_role = SimpleNamespace(role_arn=role)
+
+        # When tasks ask for clients
+        first = boto_client_for("us-east-1", "sagemaker", as_role)
+
+        # Then the same signer gets the same client (making one cost each task tens of milliseconds),
+        # signing as the role; another signer, region or service gets its own
+        assert boto_client_for("us-east-1", "sagemaker", as_role) is first
+        assert first._request_signer._credentials.access_key != ADMIN_ACCESS_KEY
+        admin = boto_client_for("us-east-1", "sagemaker", None)
+        assert admin is not first and admin._request_signer._credentials.access_key == ADMIN_ACCESS_KEY
+        assert boto_client_for("eu-west-1", "sagemaker", as_role) is not first
+        assert boto_client_for("us-east-1", "s3", as_role) is not first
