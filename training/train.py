@@ -148,7 +148,10 @@ def train(
     # XGBoost holds its own copy now: a caller that passed the arrays without keeping them frees them here.
     del train_set, validation_set
 
-    params: dict[str, Any] = {"seed": 0, "tree_method": "hist", **hyperparameters.params}
+    # SageMaker's XGBoost documents base_score 0.5 by default (XGBoost from 2.0 would estimate it from
+    # the labels): the same default here, so a model trained offline is the one SageMaker would train.
+    defaults = {"seed": 0, "tree_method": "hist", "base_score": 0.5}
+    params: dict[str, Any] = {**defaults, **hyperparameters.params}
     if hyperparameters.eval_metrics:
         params["eval_metric"] = list(hyperparameters.eval_metrics)
     evals_log: dict[str, Any] = {}

@@ -113,9 +113,10 @@ def test_unweighted_the_reported_symptom_appears_at_half_and_the_threshold_mends
     result = _finalist(root, static_hyperparameters("binary"), tmp_path)
     metrics = result.metrics
     assert metrics is not None
-    # Then at 0.5 it predicts no positive though it ranks well, as the user saw
+    # Then at 0.5 it finds few of the positives though it ranks well, as the user saw
     assert metrics["auc"] > 0.8
-    assert (metrics["precision"], metrics["recall"]) == (0, 0)
-    # And at the threshold chosen on the validation set it is usable
+    assert metrics["recall"] < 0.3
+    # And at the threshold chosen on the validation set it finds more of them, and is usable
     at = metrics["at_threshold"]
-    assert at["threshold"] < 0.5 and at["f1"] > 0.3
+    assert at["threshold"] < 0.5 and at["recall"] > metrics["recall"]
+    assert at["f1"] > max(0.3, metrics["f1"])

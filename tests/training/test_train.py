@@ -163,3 +163,19 @@ def test_scale_pos_weight_must_be_positive_as_in_sagemakers_xgboost(value):
     # The built-in container's range for it is (0, inf)
     with pytest.raises(HyperparameterError, match=r"'scale_pos_weight' must be a number in \(0, inf\)"):
         parse_hyperparameters({"num_round": "5", "scale_pos_weight": value})
+
+
+def test_base_score_is_sagemakers_default_unless_given():
+    # Given rare positives (XGBoost from 2.0 would start from their share, about 0.09)
+    features, labels = _rare()
+    common = {"num_round": "1", "max_depth": "2", "objective": "binary:logistic", "eta": "0.000001"}
+
+    # When a model is trained without base_score, and with one
+    default = train((features, labels), None, parse_hyperparameters(common), emit=lambda _: None).booster
+    given = parse_hyperparameters({**common, "base_score": "0.2"})
+    chosen = train((features, labels), None, given, emit=lambda _: None).booster
+
+    # Then it starts from SageMaker's documented 0.5, or from the value given
+    grid = xgb.DMatrix(features)
+    np.testing.assert_allclose(default.predict(grid), 0.5, atol=1e-4)
+    np.testing.assert_allclose(chosen.predict(grid), 0.2, atol=1e-4)
