@@ -332,7 +332,7 @@ def _invoke_endpoint(self: Any) -> tuple[int, dict[str, str], bytes]:
         name,
         self.raw_body if isinstance(self.raw_body, bytes) else str(self.raw_body or "").encode(),
         headers.get("content-type", "text/csv"),
-        headers.get("accept", "text/csv"),
+        headers.get("accept", ""),  # none: the model's container answers with its own default
         headers.get("x-amzn-sagemaker-target-variant"),
     )
     return 200, {"Content-Type": content_type, "x-Amzn-Invoked-Production-Variant": variant}, body

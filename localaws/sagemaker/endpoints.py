@@ -483,7 +483,7 @@ def invoke(
         f"http://127.0.0.1:{server.port}/invocations",
         data=body,
         method="POST",
-        headers={"Content-Type": content_type or "text/csv", "Accept": accept or "text/csv"},
+        headers={"Content-Type": content_type or "text/csv", "Accept": accept or "*/*"},
     )
     logs = f"arn:aws:logs:{region}:{account_id}:log-group:/aws/sagemaker/Endpoints/{name}"
     injected = faults.take_failure("invocation")

@@ -286,7 +286,7 @@ def _handler(model: XGBoostModel | AutoGluonModel | ScriptModel) -> type[BaseHTT
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length)
             content_type = self.headers.get("Content-Type") or "text/csv"
-            accept = self.headers.get("Accept") or "text/csv"
+            accept = self.headers.get("Accept") or "*/*"
             try:
                 out, out_type = model.predict(body, content_type, accept)
             except ModelInputError as err:

@@ -378,6 +378,10 @@ def test_a_trained_script_serves_probabilities_through_its_inference_functions(
         EndpointName=f"serve-{example}", ContentType="text/csv", Accept="application/json", Body=rows
     )
     assert len(json.loads(answer["Body"].read())) == 5
+    # And JSON when no Accept is sent: the container's default, not the built-in algorithm's CSV
+    answer = runtime.invoke_endpoint(EndpointName=f"serve-{example}", ContentType="text/csv", Body=rows)
+    assert answer["ContentType"].startswith("application/json")
+    assert len(json.loads(answer["Body"].read())) == 5
     sm.delete_endpoint(EndpointName=f"serve-{example}")
 
 
