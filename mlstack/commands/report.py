@@ -176,6 +176,13 @@ def _fetch(args: argparse.Namespace) -> tuple[str, Path, dict[str, Path]] | int:
         return 1
 
 
+def tuning_lines(board: dict[str, Any]) -> list[str]:
+    """Why the tuning job ended and PlanDeployment's notes on its trials (as report.html says them)."""
+    tuning = board.get("tuning") or {}
+    ended = [f"ended: {tuning['ended']}"] if tuning.get("ended") else []
+    return ended + [str(note) for note in tuning.get("notes") or []]
+
+
 def report_command(args: argparse.Namespace) -> int:
     """Handle `mlstack report`."""
     fetched = _fetch(args)
@@ -201,12 +208,15 @@ def report_command(args: argparse.Namespace) -> int:
             "scale_pos_weight": evaluation.get("scale_pos_weight"),
             "cost": evaluation.get("cost"),
             "data_warnings": (evaluation.get("data") or {}).get("warnings") or [],
+            "tuning": tuning_lines(board),
             "files": [str(p) for p in [*files.values(), *charts]],
             "notes": notes,
         }
         print(json.dumps(result, indent=2))
         return 0
     show(leaderboard_table(board, args.top))
+    for line in tuning_lines(board):
+        print(f"tuning: {line}")
     show(finalists_table(evaluation))
     for line in threshold_notes(evaluation):
         print(f"note: {line}")

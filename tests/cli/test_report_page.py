@@ -132,3 +132,23 @@ def test_from_takes_a_directory_of_documents_instead_of_a_run(tmp_path, capsys):
     assert "not allowed with argument" in capsys.readouterr().err
     assert main(["report", "--from", str(tmp_path)]) == 2
     assert "evaluation.json" in capsys.readouterr().err
+
+
+def test_the_terminal_says_why_tuning_ended_and_the_plans_notes(tmp_path, capsys):
+    # Given a recorded run whose plan noted trials that printed no objective
+    board = recorded("leaderboard.json")
+    note = "metric validation:auc: its regex matched nothing in 1 of 6 trials (t-002)"
+    board["tuning"]["notes"] = [note]
+    (tmp_path / "leaderboard.json").write_text(json.dumps(board))
+    (tmp_path / "evaluation.json").write_text((REPORT / "evaluation.json").read_text())
+
+    # When the report is printed, as tables and as JSON
+    assert main(["report", "--from", str(tmp_path), "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    assert main(["report", "--from", str(tmp_path), "--out", str(tmp_path / "out"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+
+    # Then both say why tuning ended and the note
+    ended = f"ended: {board['tuning']['ended']}"
+    assert f"tuning: {ended}" in printed and f"tuning: {note}" in printed
+    assert result["tuning"] == [ended, note]
