@@ -101,8 +101,11 @@ def _scaling(item: ParameterRange, low: float, high: float) -> str:
     return "Linear"
 
 
-def narrow_one(item: ParameterRange, top: Sequence[float], trials: int) -> Suggestion:
-    """The suggestion for one range from the values its best trials had (`trials` in all)."""
+def narrow_one(
+    item: ParameterRange, top: Sequence[float], trials: int, limits: Mapping[str, Limit] = XGBOOST_LIMITS
+) -> Suggestion:
+    """The suggestion for one range from the values its best trials had (`trials` in all), within the
+    values `limits` says the hyperparameter takes."""
     span = f"the best {len(top)} of {trials} trials lie in {_short(min(top))}-{_short(max(top))}"
     old_low, old_high = _to_scale(item, item.min_value), _to_scale(item, item.max_value)
     width = old_high - old_low
@@ -111,8 +114,10 @@ def narrow_one(item: ParameterRange, top: Sequence[float], trials: int) -> Sugge
         share = 100 * (high - low) / width if width > 0 else 100
         return Suggestion(item, item, f"{span}, {share:.0f}% of its range: no signal, left as it was")
     pad = max(MARGIN * (high - low), _MIN_PAD * width)
-    # Bounds only: integers are made whole below.
-    limit = dataclasses.replace(XGBOOST_LIMITS[item.name], integer=False)
+    # Bounds only: integers are made whole below. Without a known limit (a script's hyperparameter: the
+    # script alone knows what it takes) the range it was searched in bounds it.
+    known = limits.get(item.name, Limit(item.min_value, item.max_value))
+    limit = dataclasses.replace(known, integer=False)
     new_low = _clip(_from_scale(item, low - pad), limit, item.min_value)
     new_high = _clip(_from_scale(item, high + pad), limit, item.max_value)
     if item.integer:
@@ -141,8 +146,10 @@ def narrow(
     maximize: bool,
     *,
     top_fraction: float = TOP_FRACTION,
+    xgboost: bool = True,
 ) -> list[Suggestion]:
-    """A suggestion per range from leaderboard trials ({hyperparameters, objective}); NarrowingError."""
+    """A suggestion per range from leaderboard trials ({hyperparameters, objective}); NarrowingError.
+    `xgboost`: built-in XGBoost's hyperparameters, else a script's (nothing known of their values)."""
     scored = [
         (value, t.get("hyperparameters") or {})
         for t in trials
@@ -161,9 +168,9 @@ def narrow(
         if len(top) < MIN_TOP:
             suggestions.append(Suggestion(item, item, "too few of the best trials tuned it: left as it was"))
             continue
-        suggestion = narrow_one(item, top, len(scored))
+        suggestion = narrow_one(item, top, len(scored), XGBOOST_LIMITS if xgboost else {})
         try:
-            suggestion.new.validate()
+            suggestion.new.validate(xgboost)
         except RangeError:
             suggestion = Suggestion(item, item, f"{suggestion.why}; but that is empty: left as it was")
         suggestions.append(suggestion)
@@ -187,6 +194,11 @@ def as_tuning_ranges(suggestions: Sequence[Suggestion], defaults: Sequence[Param
             }
             for s in suggestions
         }
+    return api_ranges(suggestions)
+
+
+def api_ranges(suggestions: Sequence[Suggestion]) -> dict[str, Any]:
+    """The suggested ranges in SageMaker's ParameterRanges shape."""
     return {
         "IntegerParameterRanges": [s.new.to_api() for s in suggestions if s.new.integer],
         "ContinuousParameterRanges": [s.new.to_api() for s in suggestions if not s.new.integer],

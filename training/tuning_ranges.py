@@ -76,19 +76,20 @@ class ParameterRange:
     scaling: str = "Linear"
     integer: bool = False
 
-    def validate(self) -> None:
-        """Raise RangeError if SageMaker or its XGBoost would reject this range."""
-        limit = XGBOOST_LIMITS.get(self.name)
-        if limit is None:
+    def validate(self, xgboost: bool = True) -> None:
+        """Raise RangeError if SageMaker (and, for built-in XGBoost, XGBoost) would reject this range;
+        a script's hyperparameters take whatever names and values the script does."""
+        limit = XGBOOST_LIMITS.get(self.name) if xgboost else None
+        if xgboost and limit is None:
             tunable = ", ".join(XGBOOST_LIMITS)
             raise RangeError(f"{self.name!r} is not a tunable XGBoost hyperparameter; use one of {tunable}")
-        if limit.integer != self.integer:
+        if limit is not None and limit.integer != self.integer:
             kind = "IntegerParameterRanges" if limit.integer else "ContinuousParameterRanges"
             raise RangeError(f"{self.name!r} belongs in {kind}")
         if self.scaling not in SCALING_TYPES:
             raise RangeError(f"{self.name!r}: ScalingType must be one of {', '.join(SCALING_TYPES)}")
         for value in (self.min_value, self.max_value):
-            if not limit.contains(value):
+            if limit is not None and not limit.contains(value):
                 raise RangeError(f"{self.name!r}: {_number(value)} is out of range; it must be {limit}")
         if not self.min_value < self.max_value:
             raise RangeError(
@@ -144,14 +145,14 @@ DEFAULT_RANGES: tuple[ParameterRange, ...] = (
 )
 
 
-def validate_ranges(ranges: Iterable[ParameterRange]) -> tuple[ParameterRange, ...]:
+def validate_ranges(ranges: Iterable[ParameterRange], xgboost: bool = True) -> tuple[ParameterRange, ...]:
     """Check every range and that no hyperparameter appears twice; return them as a tuple."""
     checked = tuple(ranges)
     if not checked:
         raise RangeError("at least one tuning range is needed")
     seen: set[str] = set()
     for item in checked:
-        item.validate()
+        item.validate(xgboost)
         if item.name in seen:
             raise RangeError(f"{item.name!r} has more than one range")
         seen.add(item.name)
@@ -176,13 +177,14 @@ def _api_number(entry: Mapping[str, object], key: str) -> float:
         raise RangeError(f"{entry.get('Name')!r}: {key} must be a number, got {value!r}") from None
 
 
-def parse_parameter_ranges(api: Mapping[str, object]) -> tuple[ParameterRange, ...]:
-    """Read (and validate) ranges given in SageMaker's `ParameterRanges` shape, e.g. an execution override."""
+def parse_parameter_ranges(api: Mapping[str, object], xgboost: bool = True) -> tuple[ParameterRange, ...]:
+    """Read (and validate) the numeric ranges given in SageMaker's `ParameterRanges` shape, e.g. an
+    execution override; built-in XGBoost's (the default) have no categorical ones, a script's may."""
     known = {"IntegerParameterRanges", "ContinuousParameterRanges", "CategoricalParameterRanges"}
     unknown = sorted(set(api) - known)
     if unknown:
         raise RangeError(f"unknown ParameterRanges keys {unknown}; use {sorted(known)}")
-    if api.get("CategoricalParameterRanges"):
+    if xgboost and api.get("CategoricalParameterRanges"):
         raise RangeError("categorical ranges are not supported for XGBoost's numeric hyperparameters")
     parsed: list[ParameterRange] = []
     for key, integer in (("IntegerParameterRanges", True), ("ContinuousParameterRanges", False)):
@@ -201,7 +203,7 @@ def parse_parameter_ranges(api: Mapping[str, object]) -> tuple[ParameterRange, .
                     integer,
                 )
             )
-    return validate_ranges(parsed)
+    return validate_ranges(parsed, xgboost)
 
 
 @dataclass(frozen=True)

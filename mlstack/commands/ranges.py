@@ -15,7 +15,7 @@ from contracts.names import run_names
 from contracts.reports import report_key
 from handlers.common.aws_errors import is_not_found
 from mlstack.commands import error
-from mlstack.narrowing import TOP_FRACTION, NarrowingError, Suggestion, as_tuning_ranges, narrow
+from mlstack.narrowing import TOP_FRACTION, NarrowingError, Suggestion, api_ranges, as_tuning_ranges, narrow
 from mlstack.stack import StackError, Target, add_target_arguments, find_in_stacks
 from training.tuning_ranges import DEFAULT_RANGES, RangeError, parse_parameter_ranges
 
@@ -113,16 +113,29 @@ def suggest_ranges(
 ) -> Narrowed:
     """RUN's narrowed ranges; NarrowingError when its trials or ranges cannot be narrowed."""
     tuning = board.get("tuning") or {}
+    # A script run (its leaderboard names it; one recorded before says so by its sagemaker_program).
+    xgboost = not (
+        tuning.get("script") or "sagemaker_program" in (tuning.get("static_hyperparameters") or {})
+    )
+    searched = board_ranges(target, board) or {}
     try:
-        ranges = parse_parameter_ranges(board_ranges(target, board) or {})
+        ranges = parse_parameter_ranges(searched, xgboost)
     except RangeError as err:
         raise NarrowingError(
             f"run {run_id}'s ranges cannot be narrowed ({err}): narrowing needs the numeric ranges of a "
             "Bayesian, Random or Hyperband run, not a Grid search's values"
         ) from None
     maximize = (tuning.get("objective") or {}).get("Type") != "Minimize"
-    suggestions = narrow(ranges, tuning.get("trials") or [], maximize, top_fraction=top)
-    return Narrowed(run_id, suggestions, as_tuning_ranges(suggestions, DEFAULT_RANGES))
+    suggestions = narrow(ranges, tuning.get("trials") or [], maximize, top_fraction=top, xgboost=xgboost)
+    if xgboost:
+        return Narrowed(run_id, suggestions, as_tuning_ranges(suggestions, DEFAULT_RANGES))
+    # A script's ranges are all it tunes: every one is given, its categorical ones as they were.
+    categorical = list(searched.get("CategoricalParameterRanges") or [])
+    if categorical:
+        return Narrowed(
+            run_id, suggestions, {**api_ranges(suggestions), "CategoricalParameterRanges": categorical}
+        )
+    return Narrowed(run_id, suggestions, as_tuning_ranges(suggestions, ()))
 
 
 def suggest_command(args: argparse.Namespace) -> int:

@@ -102,3 +102,53 @@ def test_the_suggestion_reads_as_tuning_ranges_input() -> None:
         "ContinuousParameterRanges",
         "CategoricalParameterRanges",
     }
+
+
+def _script_board(trials_: list[dict[str, Any]], script: dict[str, Any] | None) -> dict[str, Any]:
+    """A script run's leaderboard: its own hyperparameters, one of them categorical."""
+    ranges = {
+        "ContinuousParameterRanges": [
+            {"Name": "learning_rate", "MinValue": "0.01", "MaxValue": "0.5", "ScalingType": "Logarithmic"}
+        ],
+        "IntegerParameterRanges": [
+            {"Name": "max_leaf_nodes", "MinValue": "3", "MaxValue": "11", "ScalingType": "Auto"}
+        ],
+        "CategoricalParameterRanges": [{"Name": "loss", "Values": ["log_loss", "exponential"]}],
+    }
+    static = {} if script else {"sagemaker_program": '"train.py"'}  # recorded before it named the script
+    renamed = [
+        {
+            **t,
+            "hyperparameters": {
+                "learning_rate": t["hyperparameters"]["eta"],
+                "max_leaf_nodes": t["hyperparameters"]["max_depth"],
+                "loss": "log_loss",
+            },
+        }
+        for t in trials_
+    ]
+    tuning = {"objective": {"Type": "Maximize"}, "ranges": ranges, "static_hyperparameters": static}
+    return {"tuning": {**tuning, "script": script, "trials": renamed}}
+
+
+@pytest.mark.parametrize("script", [{"entry_point": "train.py"}, None])
+def test_a_script_runs_ranges_narrow_within_what_it_searched_and_keep_its_categorical_ones(script) -> None:
+    from mlstack.commands.ranges import suggest_ranges
+
+    # Given a script run's trials, best at the low edge of learning_rate (where XGBoost's eta could go lower)
+    board = _script_board(trials(40, best_eta=0.01), script)
+
+    # When its ranges are suggested (no AWS call: the leaderboard has them)
+    narrowed = suggest_ranges(None, "run-1", board)  # type: ignore[arg-type]
+
+    # Then each stays inside the range it searched (the script alone knows what else it takes), and the
+    # categorical range is kept as it was, all in SageMaker's shape
+    given = narrowed.tuning_ranges
+    [rate] = given["ContinuousParameterRanges"]
+    [leaves] = given["IntegerParameterRanges"]
+    assert (
+        rate["Name"] == "learning_rate" and 0.01 <= float(rate["MinValue"]) < float(rate["MaxValue"]) <= 0.5
+    )
+    assert float(rate["MaxValue"]) < 0.5  # narrowed, not left wide
+    assert leaves["Name"] == "max_leaf_nodes" and 3 <= int(leaves["MinValue"]) < int(leaves["MaxValue"]) <= 11
+    assert given["CategoricalParameterRanges"] == [{"Name": "loss", "Values": ["log_loss", "exponential"]}]

@@ -64,7 +64,8 @@ def test_a_scripts_finalist_is_tuned_served_and_evaluated_against_autopilots(
         "--metric",
         metric,
     ]
-    argv += ["--tuning-ranges", json.dumps(ranges), "--tuning-max-jobs", "2", "--follow", "--json"]
+    # Four trials: enough for the next round's ranges to be suggested from them
+    argv += ["--tuning-ranges", json.dumps(ranges), "--tuning-max-jobs", "4", "--follow", "--json"]
 
     # When the user runs it through the pipeline
     code = main(argv)
@@ -88,7 +89,15 @@ def test_a_scripts_finalist_is_tuned_served_and_evaluated_against_autopilots(
     assert [c["ChannelName"] for c in definition["InputDataConfig"]] == ["train", "validation", "code"]
     best = sm.describe_training_job(TrainingJobName=tuning["BestTrainingJob"]["TrainingJobName"])
     assert {m["MetricName"] for m in best["FinalMetricDataList"]} == {"validation:auc"}
-    assert len(board["tuning"]["trials"]) == 2
+    assert len(board["tuning"]["trials"]) == 4
+    assert board["tuning"]["script"]["entry_point"] == "train.py"
+    # And the next round's ranges can be suggested from it: the script's own hyperparameters, within
+    # the ranges it searched
+    assert main(["ranges", "suggest", result["output"]["run_id"], "--stack", STACK_NAME, "--json"]) == 0
+    suggested = json.loads(capsys.readouterr().out)["tuning_ranges"]
+    assert set(suggested) == set(ranges)
+    for name, searched in ranges.items():
+        assert searched["min"] <= suggested[name]["min"] <= suggested[name]["max"] <= searched["max"]
 
 
 def test_a_regex_that_matches_nothing_is_named_with_its_trials(
