@@ -130,3 +130,31 @@ def test_a_regex_that_matches_nothing_is_named_with_its_trials(
     assert code == 1
     assert "run FAILED: NoFinalist" in err
     assert "the objective validation:auc's regex 'AUC is ([0-9.]+)' matched nothing in the output of 2" in err
+
+
+def test_a_script_run_narrowed_from_the_last_continues_it(cli_env, stack, dataset, aws, report, capsys):
+    # Given a finished round of the sklearn example, four trials
+    _, metric, ranges = CASES["sklearn"]
+    script = ["--entry-point", str(EXAMPLES / "sklearn" / "train.py"), "--metric", metric]
+    first = f"script-{uuid.uuid4().hex[:8]}"
+    common = ["run", "--stack", STACK_NAME, "--dataset", dataset("bank"), *script]
+    argv = [*common, "--name", first, "--tuning-ranges", json.dumps(ranges), "--tuning-max-jobs", "4"]
+    assert main([*argv, "--follow", "--json"]) == 0
+    first_run = json.loads(capsys.readouterr().out)["output"]["run_id"]
+
+    # When the next round narrows from it, with the same script
+    argv = [*common, "--name", f"script-{uuid.uuid4().hex[:8]}", "--narrow-from", first]
+    code = main([*argv, "--tuning-max-jobs", "2", "--follow", "--json"])
+
+    # Then it succeeds, warm-started from the first round's tuning job, within the ranges it suggested
+    result = json.loads(capsys.readouterr().out)
+    assert code == 0, (result["error"], result["cause"])
+    board = json.loads(report(result["output"]["run_id"])["leaderboard.json"])
+    parent = json.loads(report(first_run)["leaderboard.json"])["tuning"]["job"]
+    assert board["tuning"]["warm_start"]["ParentHyperParameterTuningJobs"] == [
+        {"HyperParameterTuningJobName": parent}
+    ]
+    rate = next(
+        r for r in board["tuning"]["ranges"]["ContinuousParameterRanges"] if r["Name"] == "learning_rate"
+    )
+    assert ranges["learning_rate"]["min"] <= float(rate["MinValue"]) < float(rate["MaxValue"]) <= 0.3
