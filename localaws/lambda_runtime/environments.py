@@ -3,7 +3,8 @@
 As on Lambda, an environment belongs to one version of one function's code and configuration; a
 second concurrent invocation gets an environment of its own; a timeout or a crash ends the
 environment, and the next invocation starts a new one (a cold start). Idle environments are ended
-after IDLE_S, and beyond MAX_IDLE the longest idle first.
+after IDLE_S, and beyond MAX_IDLE the longest idle first; the local AWS's shutdown ends them all
+(each is a registered child).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ class Environment:
     def invoke(self, event: bytes, request_id: str, timeout_s: float) -> Outcome:
         """Run one invocation; a timeout kills the environment (its process group)."""
         deadline = time.monotonic() + timeout_s
-        request = {"request_id": request_id, "deadline": time.time() + timeout_s, "event": event.decode()}
+        text = event.decode(errors="replace")  # not UTF-8: not JSON either, which the handler's load says
+        request = {"request_id": request_id, "deadline": time.time() + timeout_s, "event": text}
         assert self.proc.stdin is not None
         logs: list[str] = []
         try:
@@ -162,13 +164,6 @@ class Pool:
             surplus, self._idle = self._idle[:-MAX_IDLE], self._idle[-MAX_IDLE:]
         for extra in surplus:
             extra.end()
-
-    def clear(self) -> None:
-        """End every idle environment."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for environment in idle:
-            environment.end()
 
 
 pool = Pool()
