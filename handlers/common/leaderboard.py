@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -245,6 +246,19 @@ def _float(value: Any) -> float | None:
     return number if math.isfinite(number) else None
 
 
+def shown_value(value: Any) -> str:
+    """A hyperparameter value as a person reads it: a script's categorical values reach its container
+    JSON-encoded (as the SageMaker SDK sends a framework's), '"log_loss"' is shown as log_loss."""
+    text = str(value)
+    if len(text) >= 2 and text.startswith('"') and text.endswith('"'):
+        try:
+            decoded = json.loads(text)
+        except ValueError:
+            return text
+        return decoded if isinstance(decoded, str) else text
+    return text
+
+
 def hyperparameter_series(tuning: Mapping[str, Any]) -> list[HyperparameterSeries]:
     """Each hyperparameter the trials were given, against their objective (from leaderboard.json's tuning)."""
     trials = [
@@ -256,7 +270,7 @@ def hyperparameter_series(tuning: Mapping[str, Any]) -> list[HyperparameterSerie
     best = next((i for i, t in enumerate(trials) if t.get("name") == tuning.get("best")), None)
     series = []
     for name in sorted({n for t in trials for n in (t.get("hyperparameters") or {})}):
-        values = [str((t.get("hyperparameters") or {}).get(name, "")) for t in trials]
+        values = [shown_value((t.get("hyperparameters") or {}).get(name, "")) for t in trials]
         numbers = [_float(v) for v in values]
         categorical, logarithmic = kinds.get(name, (False, False))
         categorical = categorical or any(n is None for n in numbers)

@@ -10,7 +10,7 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
-from handlers.common.leaderboard import hyperparameter_series
+from handlers.common.leaderboard import hyperparameter_series, shown_value
 from handlers.evaluate import svg
 from handlers.evaluate.threshold import DEFAULT_THRESHOLD
 
@@ -54,7 +54,7 @@ def _text(value: Any) -> str:
     if value is None:
         return "-"
     if isinstance(value, dict):
-        return ", ".join(f"{k}={v}" for k, v in sorted(value.items()))
+        return ", ".join(f"{k}={shown_value(v)}" for k, v in sorted(value.items()))
     return str(value)
 
 

@@ -323,3 +323,20 @@ def test_evaluate_carries_the_plans_notes_into_the_leaderboard_and_the_report(
     assert board["tuning"]["script"] is None
     [section] = parse(read(s3, "report.html").decode()).find_all("section", id="tuning")
     assert note in section.text()
+
+
+def test_a_scripts_json_encoded_categorical_values_are_shown_as_values():
+    # Given a script run's trials: categorical values JSON-encoded, as SageMaker passes a framework's
+    fixtures = Path(__file__).parents[1] / "cli" / "fixtures" / "report"
+    evaluation = json.loads((fixtures / "evaluation.json").read_text())
+    board = json.loads((fixtures / "leaderboard.json").read_text())
+    for i, trial in enumerate(board["tuning"]["trials"]):
+        trial["hyperparameters"]["loss"] = json.dumps(["log_loss", "exponential"][i % 2])
+    series = {s.name: s for s in hyperparameter_series(board["tuning"])}
+
+    # When the report is drawn
+    section = render_report(evaluation, board).split('<section id="tuning">')[1].split("</section>")[0]
+
+    # Then the values read as the script receives them decoded, in the chart and in the table
+    assert set(series["loss"].values) == {"log_loss", "exponential"} and series["loss"].categorical
+    assert "loss=log_loss" in section and escape('"log_loss"') not in section
