@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from handlers.common.leaderboard import finite_number
 from training.tuning_ranges import XGBOOST_LIMITS, Limit, ParameterRange, RangeError
 
 MIN_TRIALS = 4
@@ -57,16 +58,6 @@ def _from_scale(item: ParameterRange, value: float) -> float:
     if item.scaling == "ReverseLogarithmic":
         return 1 - math.exp(-value)
     return math.exp(value) if _log_scale(item) else value
-
-
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool):
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return number if math.isfinite(number) else None
 
 
 def _short(value: float) -> str:
@@ -153,7 +144,7 @@ def narrow(
     scored = [
         (value, t.get("hyperparameters") or {})
         for t in trials
-        if (value := _number(t.get("objective"))) is not None
+        if (value := finite_number(t.get("objective"))) is not None
     ]
     if len(scored) < MIN_TRIALS:
         raise NarrowingError(
@@ -164,7 +155,7 @@ def narrow(
     best = scored[: max(MIN_TOP, math.ceil(top_fraction * len(scored)))]
     suggestions = []
     for item in ranges:
-        top = [v for _, hp in best if (v := _number(hp.get(item.name))) is not None]
+        top = [v for _, hp in best if (v := finite_number(hp.get(item.name))) is not None]
         if len(top) < MIN_TOP:
             suggestions.append(Suggestion(item, item, "too few of the best trials tuned it: left as it was"))
             continue

@@ -238,7 +238,10 @@ def _range_kinds(ranges: Any) -> dict[str, tuple[bool, bool]]:
     return kinds
 
 
-def _float(value: Any) -> float | None:
+def finite_number(value: Any) -> float | None:
+    """A finite number from a number or its text (SageMaker writes hyperparameters as text); else None."""
+    if isinstance(value, bool):
+        return None
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -271,7 +274,7 @@ def hyperparameter_series(tuning: Mapping[str, Any]) -> list[HyperparameterSerie
     series = []
     for name in sorted({n for t in trials for n in (t.get("hyperparameters") or {})}):
         values = [shown_value((t.get("hyperparameters") or {}).get(name, "")) for t in trials]
-        numbers = [_float(v) for v in values]
+        numbers = [finite_number(v) for v in values]
         categorical, logarithmic = kinds.get(name, (False, False))
         categorical = categorical or any(n is None for n in numbers)
         kept = [n for n in numbers if n is not None]
