@@ -22,7 +22,8 @@ _OVERRIDE_KEYS = {"min", "max", "scaling"}
 _EXAMPLE = '{"eta": {"min": 0.05, "max": 0.3}}'
 
 
-def _number(name: str, key: str, value: Any) -> float:
+def range_bound(name: str, key: str, value: Any) -> float:
+    """A range's min or max: a finite number, else InvalidInput naming the field."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise InvalidInput(f"tuning_ranges: {name}.{key} must be a number, got {value!r}")
     return float(value)
@@ -47,8 +48,8 @@ def _override(base: ParameterRange | None, name: str, spec: Any) -> ParameterRan
     scaling = spec.get("scaling", base.scaling)
     if not isinstance(scaling, str):
         raise InvalidInput(f"tuning_ranges: {name}.scaling must be a string, got {scaling!r}")
-    low = _number(name, "min", spec["min"]) if "min" in spec else base.min_value
-    high = _number(name, "max", spec["max"]) if "max" in spec else base.max_value
+    low = range_bound(name, "min", spec["min"]) if "min" in spec else base.min_value
+    high = range_bound(name, "max", spec["max"]) if "max" in spec else base.max_value
     return dataclasses.replace(base, min_value=low, max_value=high, scaling=scaling)
 
 

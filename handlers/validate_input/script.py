@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -27,6 +26,7 @@ from contracts import script_mode
 from handlers.common.aws_errors import is_not_found
 from handlers.common.errors import InvalidInput
 from handlers.common.s3uri import parse_s3_uri
+from handlers.validate_input.ranges import range_bound
 from training.tuning_ranges import SCALING_TYPES, ParameterRange
 
 if TYPE_CHECKING:
@@ -226,9 +226,7 @@ def _number(name: str, key: str, value: Any) -> float:
     if isinstance(value, str):  # SageMaker's ParameterRanges write numbers as strings
         with contextlib.suppress(ValueError):
             value = float(value)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise InvalidInput(f"tuning_ranges: {name}.{key} must be a number, got {value!r}")
-    return float(value)
+    return range_bound(name, key, value)
 
 
 def _numeric(name: str, low: Any, high: Any, scaling: Any, integer: bool) -> ParameterRange:
