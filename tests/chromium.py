@@ -26,6 +26,7 @@ NOT_INSTALLED = (
 )
 BROWSER_INITIATOR = "not an origin"  # how the net log names a request of the browser's own
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+LINKING_ATTRIBUTES = ("src", "href", "xlink:href", "data", "action", "poster", "srcset", "background")
 
 
 def chromium() -> str:
@@ -58,6 +59,20 @@ class Rendered:
     def root(self) -> Element:
         """The DOM as a tree."""
         return parse(self.dom)
+
+    def assert_self_contained(self) -> None:
+        """The page fetched nothing, and has nothing that runs or links outside itself."""
+        assert self.requests == ()
+        elements = list(self.root().iter())
+        assert not [e for e in elements if e.tag in ("script", "iframe", "object", "embed", "img", "link")]
+        outside = [
+            (e.tag, name, e.attrs[name])
+            for e in elements
+            for name in LINKING_ATTRIBUTES
+            if name in e.attrs and not e.attrs[name].startswith("#")
+        ]
+        assert outside == []
+        assert "url(" not in self.dom and "@import" not in self.dom
 
 
 def render(page: Path, *, timeout: float = 120) -> Rendered:
