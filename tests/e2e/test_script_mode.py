@@ -34,6 +34,14 @@ CASES = {
 }
 
 
+def script_run(dataset_uri: str, example: str, metric: str, name: str | None = None) -> list[str]:
+    """`mlstack run` of an example script on the stack (under a new name unless given), its objective
+    found by `metric`."""
+    name = name or f"script-{uuid.uuid4().hex[:8]}"
+    argv = ["run", "--stack", STACK_NAME, "--dataset", dataset_uri, "--name", name]
+    return [*argv, "--entry-point", str(EXAMPLES / example / "train.py"), "--metric", metric]
+
+
 @pytest.fixture
 def cli_env(local_aws, monkeypatch):
     """The CLI in-process with only AWS_ENDPOINT_URL and dummy credentials, as a user runs it."""
@@ -47,23 +55,7 @@ def test_a_scripts_finalist_is_tuned_served_and_evaluated_against_autopilots(
 ):
     # Given an example script, its metric's regex and ranges of its own hyperparameters
     repository, metric, ranges = CASES[example]
-    argv = [
-        "run",
-        "--stack",
-        STACK_NAME,
-        "--dataset",
-        dataset("bank"),
-        "--name",
-        f"script-{uuid.uuid4().hex[:8]}",
-    ]
-    argv += [
-        "--entry-point",
-        str(EXAMPLES / example / "train.py"),
-        "--framework",
-        example,
-        "--metric",
-        metric,
-    ]
+    argv = [*script_run(dataset("bank"), example, metric), "--framework", example]
     # Four trials: enough for the next round's ranges to be suggested from them
     argv += ["--tuning-ranges", json.dumps(ranges), "--tuning-max-jobs", "4", "--follow", "--json"]
 
@@ -105,21 +97,7 @@ def test_a_regex_that_matches_nothing_is_named_with_its_trials(
 ):
     # Given a metric regex the script's output never matches, and an Autopilot that fails too
     faults.add(fail="automl", reason="Injected Autopilot failure.")
-    argv = [
-        "run",
-        "--stack",
-        STACK_NAME,
-        "--dataset",
-        dataset("bank"),
-        "--name",
-        f"script-{uuid.uuid4().hex[:8]}",
-    ]
-    argv += [
-        "--entry-point",
-        str(EXAMPLES / "sklearn" / "train.py"),
-        "--metric",
-        "validation:auc=AUC is ([0-9.]+)",
-    ]
+    argv = script_run(dataset("bank"), "sklearn", "validation:auc=AUC is ([0-9.]+)")
     argv += ["--tuning-ranges", json.dumps(CASES["sklearn"][2]), "--tuning-max-jobs", "2", "--follow"]
 
     # When it runs
@@ -135,15 +113,13 @@ def test_a_regex_that_matches_nothing_is_named_with_its_trials(
 def test_a_script_run_narrowed_from_the_last_continues_it(cli_env, stack, dataset, aws, report, capsys):
     # Given a finished round of the sklearn example, four trials
     _, metric, ranges = CASES["sklearn"]
-    script = ["--entry-point", str(EXAMPLES / "sklearn" / "train.py"), "--metric", metric]
     first = f"script-{uuid.uuid4().hex[:8]}"
-    common = ["run", "--stack", STACK_NAME, "--dataset", dataset("bank"), *script]
-    argv = [*common, "--name", first, "--tuning-ranges", json.dumps(ranges), "--tuning-max-jobs", "4"]
-    assert main([*argv, "--follow", "--json"]) == 0
+    argv = [*script_run(dataset("bank"), "sklearn", metric, first), "--tuning-ranges", json.dumps(ranges)]
+    assert main([*argv, "--tuning-max-jobs", "4", "--follow", "--json"]) == 0
     first_run = json.loads(capsys.readouterr().out)["output"]["run_id"]
 
     # When the next round narrows from it, with the same script
-    argv = [*common, "--name", f"script-{uuid.uuid4().hex[:8]}", "--narrow-from", first]
+    argv = [*script_run(dataset("bank"), "sklearn", metric), "--narrow-from", first]
     code = main([*argv, "--tuning-max-jobs", "2", "--follow", "--json"])
 
     # Then it succeeds, warm-started from the first round's tuning job, within the ranges it suggested
